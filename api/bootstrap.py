@@ -1,0 +1,43 @@
+"""Wiring: build the event-sourced application and the read-model engine from settings."""
+
+from __future__ import annotations
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine.interfaces import DBAPIConnection
+from sqlalchemy.pool import ConnectionPoolEntry
+
+from api.settings import Settings
+from api.store import event_store_env
+from domain.application import Callcraft
+
+
+def build_application(settings: Settings, *, schema: str | None = None) -> Callcraft:
+    return Callcraft(
+        env=event_store_env(settings.database_url, schema=schema), timezone=settings.zone
+    )
+
+
+def sqlalchemy_url(url: str) -> str:
+    if url.startswith(("postgresql://", "postgres://")):
+        return "postgresql+psycopg://" + url.split("://", 1)[1]
+    return url
+
+
+def build_read_engine(url: str, *, schema: str | None = None) -> Engine:
+    """The read models' engine. SQLite: WAL, NORMAL sync (read models can always be
+    rebuilt from the log), a busy timeout. PostgreSQL: an optional schema on the search path."""
+    url = sqlalchemy_url(url)
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+
+        @event.listens_for(engine, "connect")
+        def _pragmas(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.close()
+
+        return engine
+    connect_args = {"options": f"-csearch_path={schema}"} if schema else {}
+    return create_engine(url, connect_args=connect_args, pool_size=5, max_overflow=10)

@@ -1,0 +1,42 @@
+"""Turn DATABASE_URL into the eventsourcing library's environment for its built-in recorders."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from api.settings import SettingsError, sqlite_path
+
+SQLITE_LOCK_TIMEOUT_SECONDS = "30"
+
+
+def event_store_env(database_url: str, *, schema: str | None = None) -> dict[str, str]:
+    """The ``env`` for ``Callcraft(env=...)``: built-in ``eventsourcing.sqlite`` or ``.postgres``."""
+    if database_url.startswith("sqlite:///"):
+        path = sqlite_path(database_url)
+        if path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        return {
+            "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+            "SQLITE_DBNAME": path if path != ":memory:" else "file::memory:?cache=shared",
+            "SQLITE_LOCK_TIMEOUT": SQLITE_LOCK_TIMEOUT_SECONDS,
+        }
+    if database_url.startswith(("postgresql://", "postgresql+psycopg://", "postgres://")):
+        parts = urlsplit(database_url)
+        if not parts.path.strip("/"):
+            raise SettingsError("DATABASE_URL names no PostgreSQL database")
+        env = {
+            "PERSISTENCE_MODULE": "eventsourcing.postgres",
+            "POSTGRES_DBNAME": unquote(parts.path.lstrip("/")),
+            "POSTGRES_HOST": parts.hostname or "127.0.0.1",
+            "POSTGRES_PORT": str(parts.port or 5432),
+            "POSTGRES_USER": unquote(parts.username or "postgres"),
+            "POSTGRES_PASSWORD": unquote(parts.password or ""),
+            "POSTGRES_POOL_SIZE": "5",
+            "POSTGRES_MAX_OVERFLOW": "10",
+            "POSTGRES_LOCK_TIMEOUT": "30",
+        }
+        if schema:
+            env["POSTGRES_SCHEMA"] = schema
+        return env
+    raise SettingsError(f"DATABASE_URL {database_url!r} is neither SQLite nor PostgreSQL")

@@ -1,0 +1,506 @@
+"""The service layer: Callcraft's commands and look-ups over the event store.
+
+Returns ids and plain values, never aggregates. Time comes in as ``now``; the event
+store (the ``eventsourcing`` library) is chosen by the ``env`` passed in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, tzinfo
+from typing import Any, ClassVar, TypeVar
+from uuid import UUID, uuid4
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.domain import Aggregate
+from eventsourcing.persistence import IntegrityError, JSONTranscoder, Transcoding
+
+from domain.accounts import Role, User
+from domain.agents import Agent
+from domain.exceptions import (
+    AlreadyExists,
+    Conflict,
+    DomainError,
+    IdempotencyKeyReused,
+    InvalidInput,
+    InvalidOccurredAt,
+    InvalidRulebook,
+    UnknownAgent,
+    UnknownRecording,
+    UnknownTeam,
+    UnknownUser,
+)
+from domain.facts import RecognitionKind
+from domain.identity import agent_id_for, recording_id_for, rulebook_id_for, user_id_for
+from domain.kudos import KudosAllowance
+from domain.organisation import Team
+from domain.publications import RulebookPublication
+from domain.recordings import (
+    CLOCK_SKEW_ALLOWANCE,
+    RecordRecognition,
+    Recording,
+    event_fields_for,
+    fingerprint,
+)
+from domain.rulebook import (
+    Publication,
+    Rulebook,
+    RulebookHistory,
+    load_default_rulebook,
+    parse_rulebook,
+    rulebook_to_data,
+)
+
+MAX_BATCH = 1000
+MAX_ATTEMPTS = 8
+DEFAULT_RULEBOOK_EFFECTIVE_FROM = datetime(2000, 1, 1, tzinfo=UTC)
+
+EVENT_CLASS_FOR_KIND: Mapping[RecognitionKind, type[Recording.Recognised]] = {
+    RecognitionKind.FEEDBACK_GIVEN: Recording.FeedbackGiven,
+    RecognitionKind.TRAINING_COMPLETED: Recording.TrainingCompleted,
+    RecognitionKind.TOUGH_CALL_HANDLED_WITH_GRACE: Recording.ToughCallHandledWithGrace,
+    RecognitionKind.INITIATIVE_TAKEN: Recording.InitiativeTaken,
+    RecognitionKind.KUDOS_GIVEN: Recording.KudosGiven,
+}
+
+T = TypeVar("T")
+A = TypeVar("A", bound=Aggregate)
+
+
+@dataclass(frozen=True)
+class RecordingOutcome:
+    recording_id: UUID
+    created: bool
+
+
+@dataclass(frozen=True)
+class AgentRecord:
+    id: UUID
+    handle: str
+    name: str
+    team_id: UUID
+    enrolled_at: datetime
+    departed_at: datetime | None
+
+
+@dataclass(frozen=True)
+class UserRecord:
+    id: UUID
+    username: str
+    display_name: str
+    password_hash: str
+    agent_id: UUID | None
+    roles: frozenset[Role]
+    disabled: bool
+
+
+@dataclass(frozen=True)
+class TeamRecord:
+    id: UUID
+    name: str
+    supervisors: tuple[UUID, ...]
+
+
+@dataclass(frozen=True)
+class RecordingRecord:
+    id: UUID
+    agent_id: UUID
+    kind: RecognitionKind
+    recorded_by: str
+    retracted: bool
+
+
+class DateAsISO(Transcoding):
+    type = date
+    name = "date_iso"
+
+    def encode(self, obj: date) -> str:
+        return obj.isoformat()
+
+    def decode(self, data: str) -> date:
+        return date.fromisoformat(data)
+
+
+def _in_batch(index: int, size: int, error: DomainError) -> DomainError:
+    if size == 1:
+        return error
+    field = f"items[{index}]" + (f".{error.field}" if error.field else "")
+    return type(error)(f"item {index + 1}: {error.message}", field=field)
+
+
+class Callcraft(Application[UUID]):
+    """Records what agents did well, and everything around it, as events."""
+
+    name = "Callcraft"
+    snapshotting_intervals: ClassVar[dict[type[Aggregate], int]] = {  # type: ignore[misc]
+        Agent: 50,
+        User: 50,
+        Team: 50,
+    }
+
+    def __init__(self, env: Mapping[str, str] | None = None, *, timezone: tzinfo = UTC) -> None:
+        super().__init__(env=env)
+        self.timezone = timezone
+        self._rulebook_cache: list[tuple[datetime, Rulebook]] = []
+
+    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
+        super().register_transcodings(transcoder)
+        transcoder.register(DateAsISO())
+
+    # --- helpers -------------------------------------------------------------------------
+
+    def _get(self, cls: type[A], aggregate_id: UUID, missing: DomainError) -> A:
+        try:
+            aggregate = self.repository.get(aggregate_id)
+        except AggregateNotFoundError:
+            raise missing from None
+        if not isinstance(aggregate, cls):
+            raise missing
+        return aggregate
+
+    def _retrying(self, attempt: Callable[[], T]) -> T:
+        """Run a read-decide-save attempt again when another writer got there first."""
+        for _ in range(MAX_ATTEMPTS):
+            try:
+                return attempt()
+            except IntegrityError:
+                continue
+        raise Conflict("the record is busy: another change kept overlapping; try again")
+
+    def _agent(self, agent_id: UUID) -> Agent:
+        return self._get(Agent, agent_id, UnknownAgent(f"no agent with id {agent_id}"))
+
+    # --- rulebooks -----------------------------------------------------------------------
+
+    def rulebooks(self) -> RulebookHistory:
+        """Every published rulebook (cached; versions only grow).
+
+        Before anything is published, the shipped default applies; every entry point calls
+        ``ensure_default_rulebook`` so that the log itself says which rules applied.
+        """
+        published = self._published_rulebooks()
+        if not published:
+            return RulebookHistory.default()
+        return RulebookHistory(tuple(Publication(e, r) for e, r in published))
+
+    def _published_rulebooks(self) -> list[tuple[datetime, Rulebook]]:
+        version = len(self._rulebook_cache) + 1
+        while True:
+            try:
+                publication = self.repository.get(rulebook_id_for(version))
+            except AggregateNotFoundError:
+                break
+            assert isinstance(publication, RulebookPublication)
+            self._rulebook_cache.append(
+                (publication.effective_from, parse_rulebook(publication.rules))
+            )
+            version += 1
+        return list(self._rulebook_cache)
+
+    def publish_rulebook(
+        self, rules: Mapping[str, Any], *, effective_from: datetime, published_by: str,
+        now: datetime,
+    ) -> int:
+        """Publish a new rulebook version; it applies to what occurs from ``effective_from``."""
+        rulebook = parse_rulebook(rules)
+        published = self._published_rulebooks()
+        expected = len(self._rulebook_cache) + 1
+        if rulebook.version != expected:
+            raise InvalidRulebook(f"the next rulebook version must be {expected}", field="version")
+        if effective_from.tzinfo is None:
+            raise InvalidRulebook("effective_from needs a time zone", field="effective_from")
+        if published:
+            if effective_from < now - CLOCK_SKEW_ALLOWANCE:
+                raise InvalidRulebook(
+                    "a rulebook cannot apply retroactively: what was earned stays earned",
+                    field="effective_from",
+                )
+            if effective_from < published[-1][0]:
+                raise InvalidRulebook(
+                    "effective_from is before the previous rulebook's", field="effective_from"
+                )
+        publication = RulebookPublication(
+            version=rulebook.version,
+            effective_from=effective_from,
+            rules=rulebook_to_data(rulebook),
+            published_by=published_by,
+        )
+        try:
+            self.save(publication)
+        except IntegrityError:
+            raise AlreadyExists(f"rulebook version {rulebook.version} is already published") from None
+        return rulebook.version
+
+    def ensure_default_rulebook(self, *, now: datetime) -> None:
+        """Publish the shipped rulebook as version 1 when the store has none yet."""
+        if self._published_rulebooks():
+            return
+        try:
+            self.publish_rulebook(
+                rulebook_to_data(load_default_rulebook()),
+                effective_from=DEFAULT_RULEBOOK_EFFECTIVE_FROM,
+                published_by="system",
+                now=now,
+            )
+        except AlreadyExists:
+            pass  # another process published it first
+
+    # --- organisation and accounts -------------------------------------------------------
+
+    def form_team(self, *, name: str, formed_by: str) -> UUID:
+        team = Team.form(name=name, formed_by=formed_by)
+        try:
+            self.save(team)
+        except IntegrityError:
+            raise AlreadyExists(f"a team called {team.name!r} exists already", field="name") from None
+        return team.id
+
+    def team(self, team_id: UUID) -> TeamRecord:
+        team = self._get(Team, team_id, UnknownTeam(f"no team with id {team_id}"))
+        return TeamRecord(id=team.id, name=team.name, supervisors=tuple(team.supervisors))
+
+    def assign_supervisor(self, *, team_id: UUID, user_id: UUID, assigned_by: str) -> None:
+        self.user(user_id)
+
+        def attempt() -> None:
+            team = self._get(Team, team_id, UnknownTeam(f"no team with id {team_id}"))
+            team.assign_supervisor(user_id=user_id, assigned_by=assigned_by)
+            self.save(team)
+
+        self._retrying(attempt)
+
+    def register_user(
+        self, *, username: str, display_name: str, password_hash: str,
+        agent_id: UUID | None = None, registered_by: str,
+    ) -> UUID:
+        if agent_id is not None:
+            self._agent(agent_id)
+        user = User.register(
+            username=username, display_name=display_name, password_hash=password_hash,
+            agent_id=agent_id, registered_by=registered_by,
+        )
+        try:
+            self.save(user)
+        except IntegrityError:
+            raise AlreadyExists(
+                f"the username {user.username!r} is taken", field="username"
+            ) from None
+        return user.id
+
+    def _change_user(self, user_id: UUID, change: Callable[[User], None]) -> None:
+        def attempt() -> None:
+            user = self._get(User, user_id, UnknownUser(f"no user with id {user_id}"))
+            change(user)
+            self.save(user)
+
+        self._retrying(attempt)
+
+    def grant_role(self, *, user_id: UUID, role: Role, granted_by: str) -> None:
+        self._change_user(user_id, lambda u: u.grant(role=role, granted_by=granted_by))
+
+    def revoke_role(self, *, user_id: UUID, role: Role, revoked_by: str) -> None:
+        self._change_user(user_id, lambda u: u.revoke(role=role, revoked_by=revoked_by))
+
+    def disable_user(self, *, user_id: UUID, disabled_by: str) -> None:
+        self._change_user(user_id, lambda u: u.disable(disabled_by=disabled_by))
+
+    def change_password(self, *, user_id: UUID, password_hash: str, changed_by: str) -> None:
+        self._change_user(
+            user_id, lambda u: u.change_password(password_hash=password_hash, changed_by=changed_by)
+        )
+
+    def user(self, user_id: UUID) -> UserRecord:
+        user = self._get(User, user_id, UnknownUser(f"no user with id {user_id}"))
+        return UserRecord(
+            id=user.id, username=user.username, display_name=user.display_name,
+            password_hash=user.password_hash, agent_id=user.agent_id,
+            roles=frozenset(Role(r) for r in user.roles), disabled=user.disabled,
+        )
+
+    def user_named(self, username: str) -> UserRecord:
+        try:
+            return self.user(user_id_for(username))
+        except UnknownUser:
+            raise UnknownUser(f"no user called {username!r}") from None
+
+    # --- agents --------------------------------------------------------------------------
+
+    def enrol_agent(
+        self, *, handle: str, name: str, team_id: UUID, enrolled_at: datetime, enrolled_by: str,
+        now: datetime,
+    ) -> UUID:
+        self.team(team_id)
+        if enrolled_at.tzinfo is None:
+            raise InvalidOccurredAt("enrolled_at needs a time zone", field="enrolled_at")
+        if enrolled_at > now + CLOCK_SKEW_ALLOWANCE:
+            raise InvalidOccurredAt("enrolled_at is in the future", field="enrolled_at")
+        agent = Agent.enrol(
+            handle=handle, name=name, team_id=team_id, enrolled_at=enrolled_at.astimezone(UTC),
+            enrolled_by=enrolled_by,
+        )
+        try:
+            self.save(agent)
+        except IntegrityError:
+            raise AlreadyExists(
+                f"an agent with the handle {agent.handle!r} exists already", field="handle"
+            ) from None
+        return agent.id
+
+    def transfer_agent(self, *, agent_id: UUID, team_id: UUID, transferred_by: str) -> None:
+        self.team(team_id)
+
+        def attempt() -> None:
+            agent = self._agent(agent_id)
+            agent.transfer(team_id=team_id, transferred_by=transferred_by)
+            self.save(agent)
+
+        self._retrying(attempt)
+
+    def depart_agent(self, *, agent_id: UUID, departed_at: datetime, recorded_by: str) -> None:
+        def attempt() -> None:
+            agent = self._agent(agent_id)
+            agent.depart(departed_at=departed_at.astimezone(UTC), recorded_by=recorded_by)
+            self.save(agent)
+
+        self._retrying(attempt)
+
+    def agent(self, agent_id: UUID) -> AgentRecord:
+        agent = self._agent(agent_id)
+        return AgentRecord(
+            id=agent.id, handle=agent.handle, name=agent.name, team_id=agent.team_id,
+            enrolled_at=agent.enrolled_at, departed_at=agent.departed_at,
+        )
+
+    def agent_with_handle(self, handle: str) -> AgentRecord:
+        try:
+            return self.agent(agent_id_for(handle))
+        except UnknownAgent:
+            raise UnknownAgent(f"no agent with the handle {handle!r}") from None
+
+    # --- recognitions --------------------------------------------------------------------
+
+    def record(self, command: RecordRecognition, *, now: datetime) -> RecordingOutcome:
+        return self.record_many([command], now=now)[0]
+
+    def record_many(
+        self, commands: Sequence[RecordRecognition], *, now: datetime
+    ) -> list[RecordingOutcome]:
+        """Record every command or none; a repeated idempotency key records once."""
+        if not commands:
+            return []
+        if len(commands) > MAX_BATCH:
+            raise InvalidInput(
+                f"a batch holds at most {MAX_BATCH} recordings, not {len(commands)}", field="items"
+            )
+        return self._retrying(lambda: self._record_many_once(commands, now))
+
+    def _record_many_once(
+        self, commands: Sequence[RecordRecognition], now: datetime
+    ) -> list[RecordingOutcome]:
+        agents: dict[UUID, Agent] = {}
+        allowances: dict[UUID, KudosAllowance] = {}
+        new: dict[UUID, Recording] = {}
+        outcomes: list[RecordingOutcome] = []
+        rulebook_history: list[RulebookHistory] = []
+
+        def rulebooks() -> RulebookHistory:
+            if not rulebook_history:
+                rulebook_history.append(self.rulebooks())
+            return rulebook_history[0]
+
+        def agent(agent_id: UUID) -> Agent:
+            if agent_id not in agents:
+                agents[agent_id] = self._agent(agent_id)
+            return agents[agent_id]
+
+        for index, command in enumerate(commands):
+            try:
+                outcome = self._prepare(command, now, agent, new, allowances, rulebooks)
+            except DomainError as error:
+                raise _in_batch(index, len(commands), error) from None
+            outcomes.append(outcome)
+        if new:
+            self.save(*new.values(), *allowances.values())
+        return outcomes
+
+    def _prepare(
+        self,
+        command: RecordRecognition,
+        now: datetime,
+        agent: Callable[[UUID], Agent],
+        new: dict[UUID, Recording],
+        allowances: dict[UUID, KudosAllowance],
+        rulebooks: Callable[[], RulebookHistory],
+    ) -> RecordingOutcome:
+        if not command.recorded_by or len(command.recorded_by) > 100:
+            raise InvalidInput("recorded_by must name who records this", field="recorded_by")
+        giver = None
+        if command.kind is RecognitionKind.KUDOS_GIVEN:
+            if command.from_agent is None:
+                raise InvalidInput("kudos need the colleague who gives them", field="from_agent")
+            giver = agent(command.from_agent)
+        data = event_fields_for(command, agent(command.agent_id), now, giver)
+        key = data["idempotency_key"]
+        recording_id = recording_id_for(command.recorded_by, key) if key else uuid4()
+        print_ = fingerprint(command.kind, data)
+        if key:
+            earlier = new.get(recording_id) or self._existing_recording(recording_id)
+            if earlier is not None:
+                if earlier.fingerprint != print_:
+                    raise IdempotencyKeyReused(
+                        f"the idempotency key {key!r} was already used for a different recording"
+                    )
+                return RecordingOutcome(recording_id=recording_id, created=False)
+        if giver is not None:
+            cap = rulebooks().in_force_at(command.occurred_at).kudos_cap_per_giver_per_day
+            day = command.occurred_at.astimezone(self.timezone).date()
+            allowance_id = KudosAllowance.create_id(giver.id, day)
+            allowance = allowances.get(allowance_id) or self._existing_allowance(allowance_id)
+            if allowance is None:
+                allowance = KudosAllowance.open(
+                    giver=giver.id, day=day, recording_id=recording_id, cap=cap
+                )
+            else:
+                allowance.use(recording_id=recording_id, cap=cap)
+            allowances[allowance_id] = allowance
+        event_class = EVENT_CLASS_FOR_KIND[command.kind]
+        new[recording_id] = Recording._create(event_class, id=recording_id, **data)
+        return RecordingOutcome(recording_id=recording_id, created=True)
+
+    def _existing_recording(self, recording_id: UUID) -> Recording | None:
+        try:
+            recording = self.repository.get(recording_id)
+        except AggregateNotFoundError:
+            return None
+        return recording if isinstance(recording, Recording) else None
+
+    def _existing_allowance(self, allowance_id: UUID) -> KudosAllowance | None:
+        try:
+            allowance = self.repository.get(allowance_id)
+        except AggregateNotFoundError:
+            return None
+        return allowance if isinstance(allowance, KudosAllowance) else None
+
+    def retract(
+        self, *, recording_id: UUID, retracted_by: str, by_admin: bool, reason: str
+    ) -> None:
+        """Retract a recording: a new fact; its effect leaves every read model from now on."""
+
+        def attempt() -> None:
+            recording = self._existing_recording(recording_id)
+            if recording is None:
+                raise UnknownRecording(f"no recording with id {recording_id}")
+            recording.retract(retracted_by=retracted_by, by_admin=by_admin, reason=reason)
+            self.save(recording)
+
+        self._retrying(attempt)
+
+    def recording(self, recording_id: UUID) -> RecordingRecord:
+        recording = self._existing_recording(recording_id)
+        if recording is None:
+            raise UnknownRecording(f"no recording with id {recording_id}")
+        return RecordingRecord(
+            id=recording.id, agent_id=recording.agent_id, kind=RecognitionKind(recording.kind),
+            recorded_by=recording.recorded_by, retracted=recording.retracted,
+        )

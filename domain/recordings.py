@@ -1,0 +1,235 @@
+"""A recording: one recognition of an agent, and perhaps its retraction.
+
+Each recording is an aggregate of its own (a stream of one or two events), so recording
+never slows down as an agent's history grows, and a client's idempotency key can be the
+recording's id: a second submission of the same key collides in the event store.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, fields
+from datetime import UTC, datetime, timedelta
+from typing import Any, ClassVar
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate, event
+
+from domain.agents import Agent
+from domain.competencies import parse_competencies
+from domain.exceptions import (
+    AlreadyRetracted,
+    InvalidInput,
+    InvalidNote,
+    InvalidOccurredAt,
+    InvalidRating,
+    InvalidReason,
+    InvalidScore,
+    NotPermitted,
+    SelfKudos,
+)
+from domain.facts import FeedbackKind, RecognitionKind
+from domain.text import NOTE_MAX_LENGTH, REASON_MAX_LENGTH, clean_text
+
+CLOCK_SKEW_ALLOWANCE = timedelta(minutes=5)
+IDEMPOTENCY_KEY_MAX_LENGTH = 200
+SHORT_TEXT_MAX_LENGTH = 200
+
+
+@dataclass(frozen=True)
+class RecordRecognition:
+    """A command to record one recognition; every field as a client may send it."""
+
+    kind: RecognitionKind
+    agent_id: UUID
+    competencies: tuple[str, ...]
+    occurred_at: datetime
+    recorded_by: str
+    note: str = ""
+    idempotency_key: str | None = None
+    rating: int | None = None
+    feedback_kind: str | None = None
+    given_by: str | None = None
+    course: str | None = None
+    score: int | None = None
+    call_ref: str | None = None
+    description: str | None = None
+    from_agent: UUID | None = None
+
+
+def _require(value: Any, field: str) -> Any:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        raise InvalidInput(f"{field} is required for this kind of recognition", field=field)
+    return value
+
+
+def _short(value: str | None, field: str) -> str:
+    return clean_text(
+        _require(value, field), field=field, max_length=SHORT_TEXT_MAX_LENGTH, multiline=False
+    )
+
+
+def _integer(value: Any, field: str, low: int, high: int, error: type[InvalidInput]) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise error(f"{field} must be a whole number from {low} to {high}", field=field)
+    if not low <= value <= high:
+        raise error(f"{field} must be from {low} to {high}, not {value}", field=field)
+    return value
+
+
+def validate_occurred_at(occurred_at: datetime, agent: Agent, now: datetime) -> None:
+    if occurred_at.tzinfo is None or occurred_at.utcoffset() is None:
+        raise InvalidOccurredAt("occurred_at must include a time zone offset")
+    if occurred_at > now + CLOCK_SKEW_ALLOWANCE:
+        raise InvalidOccurredAt("occurred_at is in the future")
+    if occurred_at < agent.enrolled_at:
+        raise InvalidOccurredAt(
+            f"occurred_at is before {agent.name} enrolled ({agent.enrolled_at.isoformat()})"
+        )
+
+
+def event_fields_for(
+    command: RecordRecognition, agent: Agent, now: datetime, giver: Agent | None = None
+) -> dict[str, Any]:
+    """Check every invariant of a recording; return the event's data, or raise.
+
+    Pure: the agent (and, for kudos, the giver) are the state read by the caller.
+    """
+    agent.ensure_present()
+    validate_occurred_at(command.occurred_at, agent, now)
+    competencies = parse_competencies(command.competencies)
+    note = clean_text(
+        command.note or "", field="note", max_length=NOTE_MAX_LENGTH, error=InvalidNote,
+        required=False,
+    )
+    key = command.idempotency_key
+    if key is not None:
+        key = clean_text(
+            key, field="idempotency_key", max_length=IDEMPOTENCY_KEY_MAX_LENGTH, multiline=False
+        )
+    data: dict[str, Any] = {
+        "agent_id": agent.id,
+        "competencies": [c.value for c in competencies],
+        "occurred_at": command.occurred_at.astimezone(UTC),
+        "recorded_by": command.recorded_by,
+        "note": note,
+        "idempotency_key": key,
+    }
+    kind = command.kind
+    if kind is RecognitionKind.FEEDBACK_GIVEN:
+        data["rating"] = _integer(_require(command.rating, "rating"), "rating", 1, 5, InvalidRating)
+        raw_kind = (command.feedback_kind or FeedbackKind.PRAISE.value).strip().lower()
+        try:
+            data["kind"] = FeedbackKind(raw_kind).value
+        except ValueError:
+            raise InvalidInput(
+                "feedback_kind must be 'praise' or 'coaching'", field="feedback_kind"
+            ) from None
+        data["given_by"] = _short(command.given_by or command.recorded_by, "given_by")
+    elif kind is RecognitionKind.TRAINING_COMPLETED:
+        data["course"] = _short(command.course, "course")
+        data["score"] = _integer(_require(command.score, "score"), "score", 0, 100, InvalidScore)
+    elif kind is RecognitionKind.TOUGH_CALL_HANDLED_WITH_GRACE:
+        data["call_ref"] = _short(command.call_ref, "call_ref")
+    elif kind is RecognitionKind.INITIATIVE_TAKEN:
+        data["description"] = clean_text(
+            _require(command.description, "description"), field="description",
+            max_length=NOTE_MAX_LENGTH,
+        )
+    elif kind is RecognitionKind.KUDOS_GIVEN:
+        if giver is None:
+            raise InvalidInput("kudos need the colleague who gives them", field="from_agent")
+        if giver.id == agent.id:
+            raise SelfKudos("nobody can give kudos to themselves")
+        giver.ensure_present()
+        data["from_agent"] = giver.id
+    else:  # pragma: no cover - the enum is closed
+        raise InvalidInput(f"unknown recognition kind {kind!r}", field="type")
+    return data
+
+
+def fingerprint(kind: RecognitionKind, data: dict[str, Any]) -> str:
+    """What makes two submissions 'the same' for an idempotency key."""
+    comparable = {k: (v.isoformat() if isinstance(v, datetime) else str(v)) for k, v in data.items()}
+    return json.dumps({"type": kind.value, **comparable}, sort_keys=True)
+
+
+class Recording(Aggregate):
+    class Recognised(Aggregate.Created):
+        """The fields every recognition carries."""
+
+        agent_id: UUID
+        competencies: list[str]
+        occurred_at: datetime
+        recorded_by: str
+        note: str
+        idempotency_key: str | None
+
+        recognition_kind: ClassVar[RecognitionKind]
+
+        def apply(self, aggregate: Aggregate) -> None:
+            assert isinstance(aggregate, Recording)
+            aggregate.agent_id = self.agent_id
+            aggregate.kind = type(self).recognition_kind.value
+            aggregate.recorded_by = self.recorded_by
+            aggregate.fingerprint = fingerprint(type(self).recognition_kind, self.recognition_data())
+            aggregate.retracted = False
+
+        def recognition_data(self) -> dict[str, Any]:
+            base = {f.name for f in fields(Aggregate.Created)}
+            return {f.name: getattr(self, f.name) for f in fields(self) if f.name not in base}
+
+    class FeedbackGiven(Recognised):
+        """Version 2 added ``kind`` (praise or coaching); version 1 events were all praise."""
+
+        recognition_kind: ClassVar[RecognitionKind] = RecognitionKind.FEEDBACK_GIVEN
+        class_version = 2
+        rating: int
+        given_by: str
+        kind: str
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["kind"] = FeedbackKind.PRAISE.value
+
+    class TrainingCompleted(Recognised):
+        recognition_kind: ClassVar[RecognitionKind] = RecognitionKind.TRAINING_COMPLETED
+        course: str
+        score: int
+
+    class ToughCallHandledWithGrace(Recognised):
+        recognition_kind: ClassVar[RecognitionKind] = RecognitionKind.TOUGH_CALL_HANDLED_WITH_GRACE
+        call_ref: str
+
+    class InitiativeTaken(Recognised):
+        recognition_kind: ClassVar[RecognitionKind] = RecognitionKind.INITIATIVE_TAKEN
+        description: str
+
+    class KudosGiven(Recognised):
+        recognition_kind: ClassVar[RecognitionKind] = RecognitionKind.KUDOS_GIVEN
+        from_agent: UUID
+
+    class RecordingRetracted(Aggregate.Event):
+        reason: str
+        retracted_by: str
+
+    def __init__(self) -> None:
+        self.agent_id: UUID
+        self.kind: str
+        self.recorded_by: str
+        self.fingerprint: str
+        self.retracted: bool
+
+    def retract(self, *, retracted_by: str, by_admin: bool, reason: str) -> None:
+        if self.retracted:
+            raise AlreadyRetracted("this recording has already been retracted")
+        if retracted_by != self.recorded_by and not by_admin:
+            raise NotPermitted("only the person who recorded it, or an admin, can retract it")
+        cleaned = clean_text(
+            reason, field="reason", max_length=REASON_MAX_LENGTH, error=InvalidReason
+        )
+        self._retract(reason=cleaned, retracted_by=retracted_by)
+
+    @event(RecordingRetracted)
+    def _retract(self, reason: str, retracted_by: str) -> None:
+        self.retracted = True
