@@ -133,7 +133,7 @@ class Callcraft(Application[UUID]):
     """Records what agents did well, and everything around it, as events."""
 
     name = "Callcraft"
-    snapshotting_intervals: ClassVar[dict[type[Aggregate], int]] = {  # type: ignore[misc]
+    snapshotting_intervals: ClassVar[dict[Any, int]] = {
         Agent: 50,
         User: 50,
         Team: 50,
@@ -152,7 +152,7 @@ class Callcraft(Application[UUID]):
 
     def _get(self, cls: type[A], aggregate_id: UUID, missing: DomainError) -> A:
         try:
-            aggregate = self.repository.get(aggregate_id)
+            aggregate: Aggregate = self.repository.get(aggregate_id)
         except AggregateNotFoundError:
             raise missing from None
         if not isinstance(aggregate, cls):
@@ -188,7 +188,7 @@ class Callcraft(Application[UUID]):
         version = len(self._rulebook_cache) + 1
         while True:
             try:
-                publication = self.repository.get(rulebook_id_for(version))
+                publication: Aggregate = self.repository.get(rulebook_id_for(version))
             except AggregateNotFoundError:
                 break
             assert isinstance(publication, RulebookPublication)
@@ -439,7 +439,13 @@ class Callcraft(Application[UUID]):
         if command.kind is RecognitionKind.KUDOS_GIVEN:
             if command.from_agent is None:
                 raise InvalidInput("kudos need the colleague who gives them", field="from_agent")
-            giver = agent(command.from_agent)
+            try:
+                giver = agent(command.from_agent)
+            except UnknownAgent:
+                raise UnknownAgent(
+                    f"no colleague with id {command.from_agent} to give the kudos",
+                    field="from_agent",
+                ) from None
         data = event_fields_for(command, agent(command.agent_id), now, giver)
         key = data["idempotency_key"]
         recording_id = recording_id_for(command.recorded_by, key) if key else uuid4()
@@ -470,14 +476,14 @@ class Callcraft(Application[UUID]):
 
     def _existing_recording(self, recording_id: UUID) -> Recording | None:
         try:
-            recording = self.repository.get(recording_id)
+            recording: Aggregate = self.repository.get(recording_id)
         except AggregateNotFoundError:
             return None
         return recording if isinstance(recording, Recording) else None
 
     def _existing_allowance(self, allowance_id: UUID) -> KudosAllowance | None:
         try:
-            allowance = self.repository.get(allowance_id)
+            allowance: Aggregate = self.repository.get(allowance_id)
         except AggregateNotFoundError:
             return None
         return allowance if isinstance(allowance, KudosAllowance) else None

@@ -1,0 +1,143 @@
+"""Scoring: an agent's XP, level, streak and badges, every point explained.
+
+The rules, as pure functions of (rulebooks, history, time zone):
+
+* A recognition received earns the base XP of its kind from the rulebook **in force when it
+  occurred**; FeedbackGiven is scaled by its rating's percentage (``base * pct // 100``). What
+  was earned under an older rulebook stays earned.
+* Daily caps: per agent, local day (``occurred_at`` in ``tz``) and kind, recognitions are taken
+  in ``order_key`` order; the ``n``-th earns only while ``n`` is within the cap of the rulebook
+  in force at it. The rest earn 0 with a line saying the cap applied. Input order never matters.
+* Every competency a recognition credits gets the recognition's full points; the total is the
+  sum of recognitions' points (not of competencies' points).
+* Kudos given earn the giver no XP (they count towards the Gratitude badge).
+* The **newest** rulebook's level curve, streak days and badge thresholds apply to everyone.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import date, datetime, tzinfo
+from uuid import UUID
+
+from domain.badges import BadgeStatus, evaluate_badges
+from domain.competencies import ALL_COMPETENCIES, Competency
+from domain.facts import AgentHistory, Recognition, RecognitionKind
+from domain.levels import LevelProgress, level_for
+from domain.rulebook import FrozenMap, Rulebook, RulebookHistory
+from domain.streaks import StreakSummary, streak_summary
+
+
+@dataclass(frozen=True, slots=True)
+class XpLine:
+    """One recognition's contribution, with the rule that produced it."""
+
+    recording_id: UUID
+    kind: RecognitionKind
+    occurred_at: datetime
+    competencies: tuple[Competency, ...]
+    rulebook_version: int
+    rule: str
+    points: int
+    capped: bool
+
+
+@dataclass(frozen=True, slots=True)
+class AgentScore:
+    agent_id: UUID
+    xp_total: int
+    xp_by_competency: FrozenMap[Competency, int]
+    level: LevelProgress
+    streak: StreakSummary
+    badges: tuple[BadgeStatus, ...]
+    lines: tuple[XpLine, ...]
+
+    def badge(self, key: str) -> BadgeStatus:
+        for status in self.badges:
+            if status.key == key:
+                return status
+        raise KeyError(key)
+
+
+def local_day(moment: datetime, tz: tzinfo) -> date:
+    """The calendar day of ``moment`` in the contact centre's time zone."""
+    return moment.astimezone(tz).date()
+
+
+def recognition_points(recognition: Recognition, rulebook: Rulebook) -> tuple[int, str]:
+    """Uncapped XP of one recognition under ``rulebook``, and the sentence explaining it."""
+    kind = recognition.kind
+    base = rulebook.xp_for(kind)
+    if kind is not RecognitionKind.FEEDBACK_GIVEN:
+        return base, f"{kind.value}: {base} XP"
+    pct = rulebook.multiplier_percent(recognition.rating)
+    points = base * pct // 100
+    if recognition.rating is None:
+        return points, f"{kind.value}: {base} XP (no rating, {pct}%) = {points} XP"
+    return (
+        points,
+        f"{kind.value}: {base} XP × rating {recognition.rating} ({pct}%) = {points} XP",
+    )
+
+
+def _ordered(recognitions: tuple[Recognition, ...]) -> list[Recognition]:
+    return sorted(recognitions, key=lambda r: (*r.order_key, r.recording_id))
+
+
+def score_lines(
+    received: tuple[Recognition, ...], rulebooks: RulebookHistory, tz: tzinfo
+) -> tuple[XpLine, ...]:
+    """One line per recognition received, in ``order_key`` order."""
+    taken: Counter[tuple[date, RecognitionKind]] = Counter()
+    lines: list[XpLine] = []
+    for recognition in _ordered(received):
+        rulebook = rulebooks.in_force_at(recognition.occurred_at)
+        day = local_day(recognition.occurred_at, tz)
+        taken[(day, recognition.kind)] += 1
+        position = taken[(day, recognition.kind)]
+        cap = rulebook.daily_cap(recognition.kind)
+        if cap is not None and position > cap:
+            points, capped = 0, True
+            rule = (
+                f"Daily cap: only {cap} {recognition.kind.value} a day earn XP "
+                f"(this was number {position} on {day.isoformat()})"
+            )
+        else:
+            points, rule = recognition_points(recognition, rulebook)
+            capped = False
+        lines.append(
+            XpLine(
+                recording_id=recognition.recording_id,
+                kind=recognition.kind,
+                occurred_at=recognition.occurred_at,
+                competencies=recognition.competencies,
+                rulebook_version=rulebook.version,
+                rule=rule,
+                points=points,
+                capped=capped,
+            )
+        )
+    return tuple(lines)
+
+
+def score_agent(history: AgentHistory, rulebooks: RulebookHistory, tz: tzinfo) -> AgentScore:
+    """XP, level, streak and badges of one agent, from its (non-retracted) history."""
+    lines = score_lines(history.received, rulebooks, tz)
+    by_competency = dict.fromkeys(ALL_COMPETENCIES, 0)
+    for line in lines:
+        for competency in line.competencies:
+            by_competency[competency] += line.points
+    xp_total = sum(line.points for line in lines)
+    latest = rulebooks.latest
+    return AgentScore(
+        agent_id=history.agent_id,
+        xp_total=xp_total,
+        xp_by_competency=FrozenMap(by_competency),
+        level=level_for(xp_total, latest.level_curve),
+        streak=streak_summary(
+            (local_day(r.occurred_at, tz) for r in history.received), latest.streak_working_days
+        ),
+        badges=evaluate_badges(latest.badges, history, lines),
+        lines=lines,
+    )
