@@ -1,0 +1,84 @@
+"""What a batch of event handlers writes through: one connection, buffered inserts, the
+agents whose scores must be recomputed, and a small per-batch directory cache.
+
+Inserts are buffered and sent with ``executemany`` (fast rebuilds); any other statement
+flushes them first, so reads and updates always see every earlier event of the batch.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import Connection, Executable, Result, Table, select
+
+from projections.tables import agents, teams
+
+
+@dataclass
+class AgentInfo:
+    handle: str
+    name: str
+    team_id: UUID
+
+
+class BatchContext:
+    """The state of one transaction that applies a batch of events."""
+
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+        self.dirty_agents: set[UUID] = set()
+        self.every_agent_dirty = False
+        self.rulebooks_changed = False
+        self._inserts: dict[Table, list[dict[str, Any]]] = {}
+        self._agents: dict[UUID, AgentInfo | None] = {}
+        self._team_names: dict[UUID, str | None] = {}
+
+    # --- writing ---------------------------------------------------------------------
+
+    def insert(self, table: Table, row: dict[str, Any]) -> None:
+        self._inserts.setdefault(table, []).append(row)
+
+    def execute(self, statement: Executable) -> Result[Any]:
+        self.flush()
+        return self.connection.execute(statement)
+
+    def flush(self) -> None:
+        for table, rows in self._inserts.items():
+            if rows:
+                self.connection.execute(table.insert(), rows)
+        self._inserts.clear()
+
+    # --- what must be recomputed ------------------------------------------------------
+
+    def mark_dirty(self, *agent_ids: UUID | None) -> None:
+        self.dirty_agents.update(a for a in agent_ids if a is not None)
+
+    # --- the directory, cached for this batch -----------------------------------------
+
+    def agent(self, agent_id: UUID) -> AgentInfo | None:
+        if agent_id not in self._agents:
+            # Agents enrolled in this batch are in the cache already, so no flush is needed.
+            row = self.connection.execute(
+                select(agents.c.handle, agents.c.name, agents.c.team_id).where(
+                    agents.c.agent_id == agent_id
+                )
+            ).first()
+            self._agents[agent_id] = (
+                AgentInfo(handle=row.handle, name=row.name, team_id=row.team_id) if row else None
+            )
+        return self._agents[agent_id]
+
+    def remember_agent(self, agent_id: UUID, info: AgentInfo) -> None:
+        self._agents[agent_id] = info
+
+    def team_name(self, team_id: UUID) -> str | None:
+        if team_id not in self._team_names:
+            self._team_names[team_id] = self.connection.execute(
+                select(teams.c.name).where(teams.c.team_id == team_id)
+            ).scalar_one_or_none()
+        return self._team_names[team_id]
+
+    def remember_team(self, team_id: UUID, name: str) -> None:
+        self._team_names[team_id] = name

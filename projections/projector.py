@@ -1,0 +1,239 @@
+"""The catch-up runner: pulls the notification log in batches into the read models.
+
+Each batch is ONE transaction that (1) moves the tracking position with a compare-and-set
+(``UPDATE tracking SET position = :new WHERE projection = :name AND position = :old``),
+(2) applies every event of the batch to the fact tables, and (3) recomputes the agents the
+batch touched. The compare-and-set comes first so that it also serialises competing
+projectors: the loser's update matches no row (its ``old`` is stale) and it rolls back
+before doing any work. So every event is applied exactly once, even when a process dies in
+the middle of a batch or two projectors race.
+
+While a rebuild is unfinished (a ``<name>:rescore`` row in ``tracking``), batches write
+facts only; once the log is drained every agent is scored once, in one transaction.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from datetime import tzinfo
+from typing import Any
+
+from sqlalchemy import Engine, delete, insert, select, update
+from sqlalchemy.exc import DBAPIError, IntegrityError
+
+from domain.application import Callcraft
+from projections.context import BatchContext
+from projections.handlers import apply_event
+from projections.schema import create_all
+from projections.scoring import RulebookCache, recompute_agents, recompute_every_agent
+from projections.tables import tracking
+
+Progress = Callable[[int, int], None]
+"""Called with (position reached, last notification id known) after each batch."""
+
+EventHook = Callable[[int, object], None]
+"""Called with (notification id, event) after each event is applied, inside the batch's
+transaction; an exception raised by it rolls the whole batch back (a test hook)."""
+
+
+class PositionMoved(Exception):
+    """Another projector applied this batch first; nothing was written."""
+
+
+def rescore_marker(name: str) -> str:
+    return f"{name}:rescore"
+
+
+class Projector:
+    """Keeps the read models of one engine up to date with one application's log."""
+
+    def __init__(
+        self,
+        app: Callcraft,
+        engine: Engine,
+        *,
+        timezone: tzinfo,
+        batch_size: int = 1000,
+        name: str = "callcraft",
+        after_each_event: EventHook | None = None,
+    ) -> None:
+        if batch_size < 1:
+            raise ValueError("batch_size must be at least 1")
+        self.app = app
+        self.engine = engine
+        self.timezone = timezone
+        self.batch_size = batch_size
+        self.name = name
+        self.after_each_event = after_each_event
+        self._rulebooks = RulebookCache()
+        self._advanced = threading.Condition()
+        self._ready = False
+
+    # --- set-up ------------------------------------------------------------------------
+
+    def ensure_ready(self) -> None:
+        """Create missing tables and this projection's tracking row (idempotent)."""
+        if self._ready:
+            return
+        for attempt in range(3):
+            try:
+                create_all(self.engine)
+                break
+            except DBAPIError:  # another process created the same tables at the same moment
+                if attempt == 2:
+                    raise
+        with self.engine.begin() as connection:
+            found = connection.execute(
+                select(tracking.c.position).where(tracking.c.projection == self.name)
+            ).first()
+        if found is None:
+            try:
+                with self.engine.begin() as connection:
+                    connection.execute(insert(tracking).values(projection=self.name, position=0))
+            except IntegrityError:
+                pass  # another projector created it first
+        self._ready = True
+
+    # --- reading the position ------------------------------------------------------------
+
+    def position(self) -> int:
+        """The notification id of the last event applied (0 before any)."""
+        self.ensure_ready()
+        with self.engine.connect() as connection:
+            value = connection.execute(
+                select(tracking.c.position).where(tracking.c.projection == self.name)
+            ).scalar_one()
+        return int(value)
+
+    def rescore_pending(self) -> bool:
+        with self.engine.connect() as connection:
+            found = connection.execute(
+                select(tracking.c.position).where(
+                    tracking.c.projection == rescore_marker(self.name)
+                )
+            ).first()
+        return found is not None
+
+    # --- applying ------------------------------------------------------------------------
+
+    def run_once(self) -> int:
+        """Apply the next batch; return how many events were applied (0 when up to date,
+        or when another projector applied this batch first)."""
+        try:
+            applied, _ = self._step()
+        except PositionMoved:
+            return 0
+        return applied
+
+    def _step(self) -> tuple[int, bool]:
+        """(events applied, whether the log had more to apply)."""
+        self.ensure_ready()
+        old = self.position()
+        notifications = self.app.recorder.select_notifications(
+            start=old, limit=self.batch_size, inclusive_of_start=False
+        )
+        if not notifications:
+            if self.rescore_pending():
+                self._rescore_everyone(old)
+            return 0, False
+        events = [(n.id, self.app.mapper.to_domain_event(n)) for n in notifications]
+        new = notifications[-1].id
+        with self.engine.begin() as connection:
+            moved = connection.execute(
+                update(tracking)
+                .where(tracking.c.projection == self.name, tracking.c.position == old)
+                .values(position=new)
+            )
+            if moved.rowcount != 1:
+                raise PositionMoved(f"{self.name} is no longer at {old}")
+            facts_only = (
+                connection.execute(
+                    select(tracking.c.position).where(
+                        tracking.c.projection == rescore_marker(self.name)
+                    )
+                ).first()
+                is not None
+            )
+            ctx = BatchContext(connection)
+            for notification_id, event in events:
+                apply_event(ctx, notification_id, event)
+                if self.after_each_event is not None:
+                    self.after_each_event(notification_id, event)
+            ctx.flush()
+            if not facts_only:
+                self._recompute(ctx)
+        self._announce()
+        return len(events), True
+
+    def _recompute(self, ctx: BatchContext) -> None:
+        history = self._rulebooks.history(ctx.connection)
+        if ctx.every_agent_dirty:
+            recompute_every_agent(ctx.connection, history, self.timezone)
+        elif ctx.dirty_agents:
+            recompute_agents(ctx.connection, ctx.dirty_agents, history, self.timezone)
+
+    def _rescore_everyone(self, position: int) -> None:
+        """Finish a rebuild: score every agent once, then drop the marker (one transaction,
+        holding the tracking row so no batch slips in between)."""
+        with self.engine.begin() as connection:
+            held = connection.execute(
+                update(tracking)
+                .where(tracking.c.projection == self.name, tracking.c.position == position)
+                .values(position=position)
+            )
+            if held.rowcount != 1:
+                raise PositionMoved(f"{self.name} is no longer at {position}")
+            gone = connection.execute(
+                delete(tracking).where(tracking.c.projection == rescore_marker(self.name))
+            )
+            if gone.rowcount != 1:
+                return  # another projector finished the rescore
+            history = self._rulebooks.history(connection)
+            recompute_every_agent(connection, history, self.timezone)
+        self._announce()
+
+    def catch_up(self, progress: Progress | None = None) -> int:
+        """Apply batches until the log is drained; return how many events this call applied."""
+        total = 0
+        while True:
+            try:
+                applied, more = self._step()
+            except PositionMoved:
+                continue
+            total += applied
+            if progress is not None:
+                progress(self.position(), self._last_known())
+            if not more:
+                return total
+
+    def _last_known(self) -> int:
+        value: Any = self.app.recorder.max_notification_id()
+        return int(value or 0)
+
+    def run_forever(self, stop: threading.Event, poll_seconds: float = 0.5) -> None:
+        """Catch up, then poll every ``poll_seconds`` until ``stop`` is set."""
+        while not stop.is_set():
+            self.catch_up()
+            stop.wait(poll_seconds)
+
+    # --- read-your-writes ----------------------------------------------------------------
+
+    def _announce(self) -> None:
+        with self._advanced:
+            self._advanced.notify_all()
+
+    def wait_until(self, notification_id: int, timeout: float) -> bool:
+        """Wait (at most ``timeout`` seconds) until the read models include
+        ``notification_id``; True if they do. Wakes early when this process applies a batch,
+        and re-reads the position regularly for batches applied by other processes."""
+        deadline = time.monotonic() + timeout
+        while True:
+            if self.position() >= notification_id:
+                return True
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return False
+            with self._advanced:
+                self._advanced.wait(min(remaining, 0.05))

@@ -1,0 +1,45 @@
+"""Rebuild every read model from the event log.
+
+Drops and recreates the tables, marks the projection as "rescore pending", and catches up:
+batches then write facts only, and once the log is drained every agent is scored once
+(streaming agents in chunks, so memory stays bounded). A rebuild that dies half-way leaves
+the marker behind; the next projector run (or rebuild) finishes the job.
+"""
+
+from __future__ import annotations
+
+from datetime import tzinfo
+
+from sqlalchemy import Engine, insert
+
+from domain.application import Callcraft
+from projections.projector import Progress, Projector, rescore_marker
+from projections.schema import create_all, drop_all
+from projections.tables import tracking
+
+
+def rebuild(
+    app: Callcraft,
+    engine: Engine,
+    *,
+    timezone: tzinfo,
+    batch_size: int = 5000,
+    progress: Progress | None = None,
+    name: str = "callcraft",
+) -> int:
+    """Drop and rebuild the read models; return how many events were applied.
+
+    ``progress(position, last_notification_id)`` is called after each batch.
+    """
+    drop_all(engine)
+    create_all(engine)
+    with engine.begin() as connection:
+        connection.execute(
+            insert(tracking),
+            [
+                {"projection": name, "position": 0},
+                {"projection": rescore_marker(name), "position": 0},
+            ],
+        )
+    projector = Projector(app, engine, timezone=timezone, batch_size=batch_size, name=name)
+    return projector.catch_up(progress)

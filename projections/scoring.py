@@ -1,0 +1,357 @@
+"""Recompute agents' derived rows from their facts with the pure rules of the domain.
+
+For each agent: its non-retracted recognitions received and kudos given become an
+``AgentHistory``; :func:`domain.scoring.score_agent` scores it; the profile, badges,
+period XP and the recognitions' points are then brought in line, writing only differences.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, tzinfo
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import Connection, Row, Table, and_, bindparam, delete, select, update
+
+from domain.competencies import ALL_COMPETENCIES, Competency
+from domain.facts import AgentHistory, FeedbackKind, Recognition, RecognitionKind
+from domain.periods import PeriodKey, period_totals
+from domain.rulebook import Publication, Rulebook, RulebookHistory, parse_rulebook
+from domain.scoring import AgentScore, score_agent
+from projections.tables import (
+    XP_COLUMNS,
+    agent_badges,
+    agent_profiles,
+    agents,
+    period_xp,
+    recognitions,
+    rulebooks,
+)
+
+CHUNK = 200
+
+
+class RulebookCache:
+    """Parsed rulebooks by version (a published version never changes)."""
+
+    def __init__(self) -> None:
+        self._parsed: dict[int, Rulebook] = {}
+
+    def history(self, connection: Connection) -> RulebookHistory:
+        rows = connection.execute(
+            select(rulebooks.c.version, rulebooks.c.effective_from, rulebooks.c.rules)
+        ).all()
+        if not rows:
+            return RulebookHistory.default()
+        publications = []
+        for row in rows:
+            if row.version not in self._parsed:
+                self._parsed[row.version] = parse_rulebook(row.rules)
+            publications.append(Publication(row.effective_from, self._parsed[row.version]))
+        return RulebookHistory(tuple(publications))
+
+
+def recognition_from_row(row: Row[Any]) -> Recognition:
+    return Recognition(
+        recording_id=row.recording_id,
+        agent_id=row.agent_id,
+        kind=RecognitionKind(row.kind),
+        competencies=tuple(Competency(c) for c in row.competencies.split(";") if c),
+        occurred_at=row.occurred_at,
+        sequence=row.notification_id,
+        rating=row.rating,
+        feedback_kind=FeedbackKind(row.feedback_kind) if row.feedback_kind else None,
+        score=row.score,
+        from_agent=row.from_agent,
+    )
+
+
+_FACT_COLUMNS = (
+    recognitions.c.recording_id,
+    recognitions.c.notification_id,
+    recognitions.c.agent_id,
+    recognitions.c.kind,
+    recognitions.c.competencies,
+    recognitions.c.occurred_at,
+    recognitions.c.rating,
+    recognitions.c.feedback_kind,
+    recognitions.c.score,
+    recognitions.c.from_agent,
+    recognitions.c.retracted,
+    recognitions.c.points,
+    recognitions.c.rulebook_version,
+    recognitions.c.rule,
+    recognitions.c.capped,
+)
+
+
+@dataclass
+class _Facts:
+    received: list[Row[Any]]
+    given: list[Recognition]
+
+
+def _chunks(ids: Iterable[UUID], size: int = CHUNK) -> Iterator[list[UUID]]:
+    chunk: list[UUID] = []
+    for agent_id in ids:
+        chunk.append(agent_id)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def every_agent(connection: Connection, size: int = CHUNK) -> Iterator[list[UUID]]:
+    """Every agent id, in chunks, by keyset pagination (memory stays bounded)."""
+    last: UUID | None = None
+    while True:
+        query = select(agents.c.agent_id).order_by(agents.c.agent_id).limit(size)
+        if last is not None:
+            query = query.where(agents.c.agent_id > last)
+        chunk = list(connection.execute(query).scalars())
+        if not chunk:
+            return
+        yield chunk
+        last = chunk[-1]
+
+
+def recompute_agents(
+    connection: Connection, agent_ids: Iterable[UUID], history: RulebookHistory, tz: tzinfo
+) -> int:
+    """Recompute the given agents; returns how many were recomputed."""
+    done = 0
+    for chunk in _chunks(sorted(set(agent_ids))):
+        done += _recompute_chunk(connection, chunk, history, tz)
+    return done
+
+
+def recompute_every_agent(connection: Connection, history: RulebookHistory, tz: tzinfo) -> int:
+    done = 0
+    for chunk in every_agent(connection):
+        done += _recompute_chunk(connection, chunk, history, tz)
+    return done
+
+
+def _load_facts(connection: Connection, chunk: Sequence[UUID]) -> dict[UUID, _Facts]:
+    facts = {agent_id: _Facts([], []) for agent_id in chunk}
+    for row in connection.execute(select(*_FACT_COLUMNS).where(recognitions.c.agent_id.in_(chunk))):
+        facts[row.agent_id].received.append(row)
+    for row in connection.execute(
+        select(*_FACT_COLUMNS).where(
+            recognitions.c.from_agent.in_(chunk),
+            recognitions.c.kind == RecognitionKind.KUDOS_GIVEN.value,
+            recognitions.c.retracted.is_(False),
+        )
+    ):
+        facts[row.from_agent].given.append(recognition_from_row(row))
+    return facts
+
+
+def _recompute_chunk(
+    connection: Connection, chunk: Sequence[UUID], history: RulebookHistory, tz: tzinfo
+) -> int:
+    directory = {
+        row.agent_id: row
+        for row in connection.execute(
+            select(agents.c.agent_id, agents.c.team_id, agents.c.departed_at).where(
+                agents.c.agent_id.in_(chunk)
+            )
+        )
+    }
+    present = [a for a in chunk if a in directory]
+    if not present:
+        return 0
+    facts = _load_facts(connection, present)
+    scores: dict[UUID, AgentScore] = {}
+    for agent_id in present:
+        agent_facts = facts[agent_id]
+        received = tuple(recognition_from_row(r) for r in agent_facts.received if not r.retracted)
+        scores[agent_id] = score_agent(
+            AgentHistory(
+                agent_id=agent_id, received=received, kudos_given=tuple(agent_facts.given)
+            ),
+            history,
+            tz,
+        )
+    _write_points(connection, facts, scores)
+    _write_profiles(connection, present, directory, scores)
+    _write_badges(connection, present, scores)
+    _write_period_xp(connection, present, scores, tz)
+    return len(present)
+
+
+# ------------------------------------------------------------------------------ writing
+
+
+def _write_points(
+    connection: Connection, facts: Mapping[UUID, _Facts], scores: Mapping[UUID, AgentScore]
+) -> None:
+    changes: list[dict[str, Any]] = []
+    for agent_id, agent_facts in facts.items():
+        lines = {line.recording_id: line for line in scores[agent_id].lines}
+        for row in agent_facts.received:
+            line = lines.get(row.recording_id)
+            wanted = (
+                (line.points, line.rulebook_version, line.rule, line.capped)
+                if line is not None
+                else (0, None, None, False)
+            )
+            if (row.points, row.rulebook_version, row.rule, bool(row.capped)) != wanted:
+                changes.append(
+                    {
+                        "b_recording_id": row.recording_id,
+                        "points": wanted[0],
+                        "rulebook_version": wanted[1],
+                        "rule": wanted[2],
+                        "capped": wanted[3],
+                    }
+                )
+    if changes:
+        connection.execute(
+            update(recognitions).where(recognitions.c.recording_id == bindparam("b_recording_id")),
+            changes,
+        )
+
+
+def profile_values(score: AgentScore, team_id: UUID, departed: bool) -> dict[str, Any]:
+    values: dict[str, Any] = {
+        "agent_id": score.agent_id,
+        "team_id": team_id,
+        "departed": departed,
+        "xp_total": score.xp_total,
+        "level": score.level.level,
+        "xp_into_level": score.level.xp_into_level,
+        "xp_for_next_level": score.level.xp_for_next_level,
+        "best_streak": score.streak.best,
+        "streak_run": score.streak.run,
+        "last_active_day": score.streak.last_active_day,
+    }
+    for competency, column in zip(ALL_COMPETENCIES, XP_COLUMNS, strict=True):
+        values[column] = score.xp_by_competency[competency]
+    return values
+
+
+def _write_profiles(
+    connection: Connection,
+    present: Sequence[UUID],
+    directory: Mapping[UUID, Row[Any]],
+    scores: Mapping[UUID, AgentScore],
+) -> None:
+    existing = {
+        row.agent_id: dict(row._mapping)
+        for row in connection.execute(
+            select(agent_profiles).where(agent_profiles.c.agent_id.in_(present))
+        )
+    }
+    inserts: list[dict[str, Any]] = []
+    changes: list[dict[str, Any]] = []
+    for agent_id in present:
+        entry = directory[agent_id]
+        wanted = profile_values(scores[agent_id], entry.team_id, entry.departed_at is not None)
+        current = existing.get(agent_id)
+        if current is None:
+            inserts.append(wanted)
+        elif current != wanted:
+            changes.append({("b_agent_id" if k == "agent_id" else k): v for k, v in wanted.items()})
+    if inserts:
+        connection.execute(agent_profiles.insert(), inserts)
+    if changes:
+        connection.execute(
+            update(agent_profiles).where(agent_profiles.c.agent_id == bindparam("b_agent_id")),
+            changes,
+        )
+
+
+def badge_values(score: AgentScore) -> dict[str, dict[str, Any]]:
+    rows: dict[str, dict[str, Any]] = {}
+    for status in score.badges:
+        last = status.earned[-1] if status.earned else None
+        rows[status.key] = {
+            "agent_id": score.agent_id,
+            "badge_key": status.key,
+            "tier": status.tier,
+            "progress": status.progress,
+            "next_threshold": status.next_threshold,
+            "earned_at": last.earned_at if last else None,
+            "evidence": [str(r) for r in last.evidence] if last else [],
+        }
+    return rows
+
+
+def _write_badges(
+    connection: Connection, present: Sequence[UUID], scores: Mapping[UUID, AgentScore]
+) -> None:
+    existing: dict[tuple[UUID, str], dict[str, Any]] = {
+        (row.agent_id, row.badge_key): dict(row._mapping)
+        for row in connection.execute(
+            select(agent_badges).where(agent_badges.c.agent_id.in_(present))
+        )
+    }
+    wanted: dict[tuple[UUID, str], dict[str, Any]] = {}
+    for agent_id in present:
+        for key, values in badge_values(scores[agent_id]).items():
+            wanted[(agent_id, key)] = values
+    _apply_differences(connection, agent_badges, ("agent_id", "badge_key"), existing, wanted)
+
+
+def period_values(score: AgentScore, tz: tzinfo) -> dict[PeriodKey, int]:
+    return period_totals(score, tz)
+
+
+def _write_period_xp(
+    connection: Connection,
+    present: Sequence[UUID],
+    scores: Mapping[UUID, AgentScore],
+    tz: tzinfo,
+) -> None:
+    existing: dict[tuple[str, date, str, UUID], dict[str, Any]] = {
+        (row.window, row.period_start, row.competency, row.agent_id): dict(row._mapping)
+        for row in connection.execute(select(period_xp).where(period_xp.c.agent_id.in_(present)))
+    }
+    wanted: dict[tuple[str, date, str, UUID], dict[str, Any]] = {}
+    for agent_id in present:
+        for (window, start, competency), xp in period_values(scores[agent_id], tz).items():
+            wanted[(window, start, competency, agent_id)] = {
+                "window": window,
+                "period_start": start,
+                "competency": competency,
+                "agent_id": agent_id,
+                "xp": xp,
+            }
+    _apply_differences(
+        connection,
+        period_xp,
+        ("window", "period_start", "competency", "agent_id"),
+        existing,
+        wanted,
+    )
+
+
+def _apply_differences(
+    connection: Connection,
+    table: Table,
+    keys: tuple[str, ...],
+    existing: Mapping[Any, dict[str, Any]],
+    wanted: Mapping[Any, dict[str, Any]],
+) -> None:
+    """Insert the new rows, update the changed ones, delete the ones no longer wanted."""
+    where = and_(*(table.c[k] == bindparam(f"b_{k}") for k in keys))
+    gone = [{f"b_{k}": existing[key][k] for k in keys} for key in existing if key not in wanted]
+    new = [values for key, values in wanted.items() if key not in existing]
+    changed = [
+        {
+            **{f"b_{k}": values[k] for k in keys},
+            **{k: v for k, v in values.items() if k not in keys},
+        }
+        for key, values in wanted.items()
+        if key in existing and existing[key] != values
+    ]
+    if gone:
+        connection.execute(delete(table).where(where), gone)
+    if new:
+        connection.execute(table.insert(), new)
+    if changed:
+        connection.execute(update(table).where(where), changed)
