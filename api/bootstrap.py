@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import time
+
+from eventsourcing.persistence import PersistenceError
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.pool import ConnectionPoolEntry
@@ -10,11 +13,25 @@ from api.settings import Settings
 from api.store import event_store_env
 from domain.application import Callcraft
 
+STARTUP_ATTEMPTS = 5
+
 
 def build_application(settings: Settings, *, schema: str | None = None) -> Callcraft:
-    return Callcraft(
-        env=event_store_env(settings.database_url, schema=schema), timezone=settings.zone
-    )
+    """The event-sourced application on the configured store.
+
+    On PostgreSQL the library (re)creates its tables and functions at start-up; when a web
+    process and a projection worker start at the same moment, one of them may see
+    "tuple concurrently updated". That is harmless, so it tries again.
+    """
+    env = event_store_env(settings.database_url, schema=schema)
+    for attempt in range(1, STARTUP_ATTEMPTS + 1):
+        try:
+            return Callcraft(env=env, timezone=settings.zone)
+        except PersistenceError as error:
+            if "concurrently" not in str(error) or attempt == STARTUP_ATTEMPTS:
+                raise
+            time.sleep(0.05 * attempt)
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 def sqlalchemy_url(url: str) -> str:

@@ -26,12 +26,17 @@ def parse_role(value: str) -> Role:
         return Role(value.strip().lower())
     except ValueError:
         known = ", ".join(r.value for r in Role)
-        raise InvalidInput(f"unknown role {value!r}; expected one of: {known}", field="role") from None
+        raise InvalidInput(
+            f"unknown role {value!r}; expected one of: {known}", field="role"
+        ) from None
 
 
 def clean_username(username: str) -> str:
     cleaned = clean_text(
-        username, field="username", max_length=USERNAME_MAX_LENGTH, error=InvalidName,
+        username,
+        field="username",
+        max_length=USERNAME_MAX_LENGTH,
+        error=InvalidName,
         multiline=False,
     )
     if any(ch.isspace() for ch in cleaned):
@@ -95,7 +100,10 @@ class User(Aggregate):
         return cls(
             username=clean_username(username),
             display_name=clean_text(
-                display_name, field="display_name", max_length=NAME_MAX_LENGTH, error=InvalidName,
+                display_name,
+                field="display_name",
+                max_length=NAME_MAX_LENGTH,
+                error=InvalidName,
                 multiline=False,
             ),
             password_hash=password_hash,

@@ -7,8 +7,10 @@ store (the ``eventsourcing`` library) is chosen by the ``env`` passed in.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, tzinfo
+from threading import Lock
 from typing import Any, ClassVar, TypeVar
 from uuid import UUID, uuid4
 
@@ -19,6 +21,7 @@ from eventsourcing.persistence import IntegrityError, JSONTranscoder, Transcodin
 from domain.accounts import Role, User
 from domain.agents import Agent
 from domain.exceptions import (
+    AgentDeparted,
     AlreadyExists,
     Conflict,
     DomainError,
@@ -38,8 +41,8 @@ from domain.organisation import Team
 from domain.publications import RulebookPublication
 from domain.recordings import (
     CLOCK_SKEW_ALLOWANCE,
-    RecordRecognition,
     Recording,
+    RecordRecognition,
     event_fields_for,
     fingerprint,
 )
@@ -143,6 +146,7 @@ class Callcraft(Application[UUID]):
         super().__init__(env=env)
         self.timezone = timezone
         self._rulebook_cache: list[tuple[datetime, Rulebook]] = []
+        self._rulebook_cache_lock = Lock()
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
@@ -185,27 +189,33 @@ class Callcraft(Application[UUID]):
         return RulebookHistory(tuple(Publication(e, r) for e, r in published))
 
     def _published_rulebooks(self) -> list[tuple[datetime, Rulebook]]:
-        version = len(self._rulebook_cache) + 1
-        while True:
-            try:
-                publication: Aggregate = self.repository.get(rulebook_id_for(version))
-            except AggregateNotFoundError:
-                break
-            assert isinstance(publication, RulebookPublication)
-            self._rulebook_cache.append(
-                (publication.effective_from, parse_rulebook(publication.rules))
-            )
-            version += 1
-        return list(self._rulebook_cache)
+        # One thread at a time: threads filling the cache at once would each append version 1.
+        with self._rulebook_cache_lock:
+            version = len(self._rulebook_cache) + 1
+            while True:
+                try:
+                    publication: Aggregate = self.repository.get(rulebook_id_for(version))
+                except AggregateNotFoundError:
+                    break
+                assert isinstance(publication, RulebookPublication)
+                self._rulebook_cache.append(
+                    (publication.effective_from, parse_rulebook(publication.rules))
+                )
+                version += 1
+            return list(self._rulebook_cache)
 
     def publish_rulebook(
-        self, rules: Mapping[str, Any], *, effective_from: datetime, published_by: str,
+        self,
+        rules: Mapping[str, Any],
+        *,
+        effective_from: datetime,
+        published_by: str,
         now: datetime,
     ) -> int:
         """Publish a new rulebook version; it applies to what occurs from ``effective_from``."""
         rulebook = parse_rulebook(rules)
         published = self._published_rulebooks()
-        expected = len(self._rulebook_cache) + 1
+        expected = len(published) + 1
         if rulebook.version != expected:
             raise InvalidRulebook(f"the next rulebook version must be {expected}", field="version")
         if effective_from.tzinfo is None:
@@ -229,22 +239,22 @@ class Callcraft(Application[UUID]):
         try:
             self.save(publication)
         except IntegrityError:
-            raise AlreadyExists(f"rulebook version {rulebook.version} is already published") from None
+            raise AlreadyExists(
+                f"rulebook version {rulebook.version} is already published"
+            ) from None
         return rulebook.version
 
     def ensure_default_rulebook(self, *, now: datetime) -> None:
         """Publish the shipped rulebook as version 1 when the store has none yet."""
         if self._published_rulebooks():
             return
-        try:
+        with suppress(AlreadyExists):  # another process published it first
             self.publish_rulebook(
                 rulebook_to_data(load_default_rulebook()),
                 effective_from=DEFAULT_RULEBOOK_EFFECTIVE_FROM,
                 published_by="system",
                 now=now,
             )
-        except AlreadyExists:
-            pass  # another process published it first
 
     # --- organisation and accounts -------------------------------------------------------
 
@@ -253,7 +263,9 @@ class Callcraft(Application[UUID]):
         try:
             self.save(team)
         except IntegrityError:
-            raise AlreadyExists(f"a team called {team.name!r} exists already", field="name") from None
+            raise AlreadyExists(
+                f"a team called {team.name!r} exists already", field="name"
+            ) from None
         return team.id
 
     def team(self, team_id: UUID) -> TeamRecord:
@@ -271,14 +283,22 @@ class Callcraft(Application[UUID]):
         self._retrying(attempt)
 
     def register_user(
-        self, *, username: str, display_name: str, password_hash: str,
-        agent_id: UUID | None = None, registered_by: str,
+        self,
+        *,
+        username: str,
+        display_name: str,
+        password_hash: str,
+        agent_id: UUID | None = None,
+        registered_by: str,
     ) -> UUID:
         if agent_id is not None:
             self._agent(agent_id)
         user = User.register(
-            username=username, display_name=display_name, password_hash=password_hash,
-            agent_id=agent_id, registered_by=registered_by,
+            username=username,
+            display_name=display_name,
+            password_hash=password_hash,
+            agent_id=agent_id,
+            registered_by=registered_by,
         )
         try:
             self.save(user)
@@ -313,9 +333,13 @@ class Callcraft(Application[UUID]):
     def user(self, user_id: UUID) -> UserRecord:
         user = self._get(User, user_id, UnknownUser(f"no user with id {user_id}"))
         return UserRecord(
-            id=user.id, username=user.username, display_name=user.display_name,
-            password_hash=user.password_hash, agent_id=user.agent_id,
-            roles=frozenset(Role(r) for r in user.roles), disabled=user.disabled,
+            id=user.id,
+            username=user.username,
+            display_name=user.display_name,
+            password_hash=user.password_hash,
+            agent_id=user.agent_id,
+            roles=frozenset(Role(r) for r in user.roles),
+            disabled=user.disabled,
         )
 
     def user_named(self, username: str) -> UserRecord:
@@ -327,7 +351,13 @@ class Callcraft(Application[UUID]):
     # --- agents --------------------------------------------------------------------------
 
     def enrol_agent(
-        self, *, handle: str, name: str, team_id: UUID, enrolled_at: datetime, enrolled_by: str,
+        self,
+        *,
+        handle: str,
+        name: str,
+        team_id: UUID,
+        enrolled_at: datetime,
+        enrolled_by: str,
         now: datetime,
     ) -> UUID:
         self.team(team_id)
@@ -336,7 +366,10 @@ class Callcraft(Application[UUID]):
         if enrolled_at > now + CLOCK_SKEW_ALLOWANCE:
             raise InvalidOccurredAt("enrolled_at is in the future", field="enrolled_at")
         agent = Agent.enrol(
-            handle=handle, name=name, team_id=team_id, enrolled_at=enrolled_at.astimezone(UTC),
+            handle=handle,
+            name=name,
+            team_id=team_id,
+            enrolled_at=enrolled_at.astimezone(UTC),
             enrolled_by=enrolled_by,
         )
         try:
@@ -358,6 +391,9 @@ class Callcraft(Application[UUID]):
         self._retrying(attempt)
 
     def depart_agent(self, *, agent_id: UUID, departed_at: datetime, recorded_by: str) -> None:
+        if departed_at.tzinfo is None or departed_at.utcoffset() is None:
+            raise InvalidOccurredAt("departed_at needs a time zone", field="departed_at")
+
         def attempt() -> None:
             agent = self._agent(agent_id)
             agent.depart(departed_at=departed_at.astimezone(UTC), recorded_by=recorded_by)
@@ -368,8 +404,12 @@ class Callcraft(Application[UUID]):
     def agent(self, agent_id: UUID) -> AgentRecord:
         agent = self._agent(agent_id)
         return AgentRecord(
-            id=agent.id, handle=agent.handle, name=agent.name, team_id=agent.team_id,
-            enrolled_at=agent.enrolled_at, departed_at=agent.departed_at,
+            id=agent.id,
+            handle=agent.handle,
+            name=agent.name,
+            team_id=agent.team_id,
+            enrolled_at=agent.enrolled_at,
+            departed_at=agent.departed_at,
         )
 
     def agent_with_handle(self, handle: str) -> AgentRecord:
@@ -446,7 +486,14 @@ class Callcraft(Application[UUID]):
                     f"no colleague with id {command.from_agent} to give the kudos",
                     field="from_agent",
                 ) from None
-        data = event_fields_for(command, agent(command.agent_id), now, giver)
+        try:
+            data = event_fields_for(command, agent(command.agent_id), now, giver)
+        except AgentDeparted:
+            # A retry of a recording accepted before the agent departed is still a replay.
+            replayed = self._replayed_before_departure(command)
+            if replayed is None:
+                raise
+            return replayed
         key = data["idempotency_key"]
         recording_id = recording_id_for(command.recorded_by, key) if key else uuid4()
         print_ = fingerprint(command.kind, data)
@@ -473,6 +520,20 @@ class Callcraft(Application[UUID]):
         event_class = EVENT_CLASS_FOR_KIND[command.kind]
         new[recording_id] = Recording._create(event_class, id=recording_id, **data)
         return RecordingOutcome(recording_id=recording_id, created=True)
+
+    def _replayed_before_departure(self, command: RecordRecognition) -> RecordingOutcome | None:
+        key = (command.idempotency_key or "").strip()
+        if not key:
+            return None
+        recording_id = recording_id_for(command.recorded_by, key)
+        earlier = self._existing_recording(recording_id)
+        if earlier is None:
+            return None
+        if earlier.agent_id != command.agent_id or earlier.kind != command.kind.value:
+            raise IdempotencyKeyReused(
+                f"the idempotency key {key!r} was already used for a different recording"
+            )
+        return RecordingOutcome(recording_id=recording_id, created=False)
 
     def _existing_recording(self, recording_id: UUID) -> Recording | None:
         try:
@@ -507,6 +568,9 @@ class Callcraft(Application[UUID]):
         if recording is None:
             raise UnknownRecording(f"no recording with id {recording_id}")
         return RecordingRecord(
-            id=recording.id, agent_id=recording.agent_id, kind=RecognitionKind(recording.kind),
-            recorded_by=recording.recorded_by, retracted=recording.retracted,
+            id=recording.id,
+            agent_id=recording.agent_id,
+            kind=RecognitionKind(recording.kind),
+            recorded_by=recording.recorded_by,
+            retracted=recording.retracted,
         )

@@ -18,6 +18,7 @@ from eventsourcing.domain import Aggregate, event
 from domain.agents import Agent
 from domain.competencies import parse_competencies
 from domain.exceptions import (
+    AgentDeparted,
     AlreadyRetracted,
     InvalidInput,
     InvalidNote,
@@ -88,6 +89,19 @@ def validate_occurred_at(occurred_at: datetime, agent: Agent, now: datetime) -> 
         )
 
 
+def validate_giver(giver: Agent, occurred_at: datetime) -> None:
+    """The colleague who gives kudos must be present, and enrolled when they gave them."""
+    try:
+        giver.ensure_present()
+    except AgentDeparted as error:
+        raise AgentDeparted(error.message, field="from_agent") from None
+    if occurred_at < giver.enrolled_at:
+        raise InvalidOccurredAt(
+            f"occurred_at is before {giver.name}, who gives the kudos, enrolled "
+            f"({giver.enrolled_at.isoformat()})"
+        )
+
+
 def event_fields_for(
     command: RecordRecognition, agent: Agent, now: datetime, giver: Agent | None = None
 ) -> dict[str, Any]:
@@ -99,7 +113,10 @@ def event_fields_for(
     validate_occurred_at(command.occurred_at, agent, now)
     competencies = parse_competencies(command.competencies)
     note = clean_text(
-        command.note or "", field="note", max_length=NOTE_MAX_LENGTH, error=InvalidNote,
+        command.note or "",
+        field="note",
+        max_length=NOTE_MAX_LENGTH,
+        error=InvalidNote,
         required=False,
     )
     key = command.idempotency_key
@@ -133,7 +150,8 @@ def event_fields_for(
         data["call_ref"] = _short(command.call_ref, "call_ref")
     elif kind is RecognitionKind.INITIATIVE_TAKEN:
         data["description"] = clean_text(
-            _require(command.description, "description"), field="description",
+            _require(command.description, "description"),
+            field="description",
             max_length=NOTE_MAX_LENGTH,
         )
     elif kind is RecognitionKind.KUDOS_GIVEN:
@@ -141,7 +159,7 @@ def event_fields_for(
             raise InvalidInput("kudos need the colleague who gives them", field="from_agent")
         if giver.id == agent.id:
             raise SelfKudos("nobody can give kudos to themselves")
-        giver.ensure_present()
+        validate_giver(giver, command.occurred_at)
         data["from_agent"] = giver.id
     else:  # pragma: no cover - the enum is closed
         raise InvalidInput(f"unknown recognition kind {kind!r}", field="type")
@@ -150,7 +168,9 @@ def event_fields_for(
 
 def fingerprint(kind: RecognitionKind, data: dict[str, Any]) -> str:
     """What makes two submissions 'the same' for an idempotency key."""
-    comparable = {k: (v.isoformat() if isinstance(v, datetime) else str(v)) for k, v in data.items()}
+    comparable = {
+        k: (v.isoformat() if isinstance(v, datetime) else str(v)) for k, v in data.items()
+    }
     return json.dumps({"type": kind.value, **comparable}, sort_keys=True)
 
 
@@ -172,7 +192,9 @@ class Recording(Aggregate):
             aggregate.agent_id = self.agent_id
             aggregate.kind = type(self).recognition_kind.value
             aggregate.recorded_by = self.recorded_by
-            aggregate.fingerprint = fingerprint(type(self).recognition_kind, self.recognition_data())
+            aggregate.fingerprint = fingerprint(
+                type(self).recognition_kind, self.recognition_data()
+            )
             aggregate.retracted = False
 
         def recognition_data(self) -> dict[str, Any]:

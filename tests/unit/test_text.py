@@ -1,0 +1,66 @@
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from domain.exceptions import InvalidInput, InvalidNote
+from domain.text import NOTE_MAX_LENGTH, clean_text
+
+
+def note(value: object, **options: object) -> str:
+    return clean_text(value, field="note", max_length=NOTE_MAX_LENGTH, error=InvalidNote, **options)  # type: ignore[arg-type]
+
+
+def test_text_is_trimmed() -> None:
+    assert note("  well handled \n") == "well handled"
+
+
+def test_text_at_the_length_limit_is_accepted() -> None:
+    assert note("x" * NOTE_MAX_LENGTH) == "x" * NOTE_MAX_LENGTH
+
+
+def test_text_one_character_over_the_limit_is_refused_naming_the_field() -> None:
+    with pytest.raises(InvalidNote) as refused:
+        note("x" * (NOTE_MAX_LENGTH + 1))
+    assert refused.value.field == "note"
+    assert str(NOTE_MAX_LENGTH) in refused.value.message
+
+
+@pytest.mark.parametrize("control", ["\x00", "\x07", "\x1b", "\x7f", "\x85"])
+def test_text_with_a_control_character_is_refused(control: str) -> None:
+    with pytest.raises(InvalidNote, match="control characters"):
+        note(f"fine{control}text")
+
+
+def test_newlines_and_tabs_are_allowed_in_multiline_text_only() -> None:
+    assert note("line one\n\tline two") == "line one\n\tline two"
+    with pytest.raises(InvalidInput):
+        clean_text("line one\nline two", field="course", max_length=200, multiline=False)
+
+
+def test_html_looking_text_is_kept_verbatim_as_plain_text() -> None:
+    typed = '<script>alert("hi")</script> & <b>bold</b>'
+    assert note(typed) == typed
+
+
+def test_required_text_must_not_be_blank() -> None:
+    with pytest.raises(InvalidNote, match="must not be empty"):
+        note("   ")
+    assert note("   ", required=False) == ""
+
+
+@pytest.mark.parametrize("value", [None, 42, b"bytes", ["a"]])
+def test_something_that_is_not_text_is_refused(value: object) -> None:
+    with pytest.raises(InvalidNote, match="must be text"):
+        note(value)
+
+
+@given(st.text(max_size=NOTE_MAX_LENGTH + 50))
+def test_any_text_is_either_accepted_unchanged_but_trimmed_or_refused(value: str) -> None:
+    try:
+        cleaned = note(value)
+    except InvalidNote:
+        return
+    assert cleaned == value.strip()
+    assert len(cleaned) <= NOTE_MAX_LENGTH
