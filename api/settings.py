@@ -75,22 +75,37 @@ def _number(name: str, value: str, kind: type[int] | type[float]) -> float:
 
 # Every setting: environment variable, default, meaning. The README's table follows this.
 SETTINGS_DOC: tuple[tuple[str, str, str], ...] = (
-    ("DATABASE_URL", DEFAULT_DATABASE_URL,
-     "Event store: sqlite:///PATH (embedded) or postgresql+psycopg://USER:PASS@HOST:PORT/DB"),
-    ("CALLCRAFT_READ_DATABASE_URL", "(derived)",
-     "Read models (SQLAlchemy URL). Default: PATH-read.db beside a SQLite store; the same "
-     "database as the events on PostgreSQL"),
-    ("CALLCRAFT_TIMEZONE", "UTC",
-     "The organisation's time zone (IANA name): days, weeks and months are counted in it"),
+    (
+        "DATABASE_URL",
+        DEFAULT_DATABASE_URL,
+        "Event store: sqlite:///PATH (embedded) or postgresql+psycopg://USER:PASS@HOST:PORT/DB",
+    ),
+    (
+        "CALLCRAFT_READ_DATABASE_URL",
+        "(derived)",
+        "Read models (SQLAlchemy URL). Default: PATH-read.db beside a SQLite store; the same "
+        "database as the events on PostgreSQL",
+    ),
+    (
+        "CALLCRAFT_TIMEZONE",
+        "UTC",
+        "The organisation's time zone (IANA name): days, weeks and months are counted in it",
+    ),
     ("CALLCRAFT_HOST", "127.0.0.1", "Address `callcraft serve` listens on"),
     ("CALLCRAFT_PORT", "8000", "Port `callcraft serve` listens on"),
-    ("CALLCRAFT_RUN_PROJECTOR", "true",
-     "Run the projection catch-up loop inside the web process (false when a separate "
-     "`callcraft project` worker runs)"),
+    (
+        "CALLCRAFT_RUN_PROJECTOR",
+        "true",
+        "Run the projection catch-up loop inside the web process (false when a separate "
+        "`callcraft project` worker runs)",
+    ),
     ("CALLCRAFT_PROJECTOR_BATCH_SIZE", "1000", "Events per projection transaction"),
     ("CALLCRAFT_PROJECTOR_POLL_SECONDS", "0.2", "How often an idle projector looks for new events"),
-    ("CALLCRAFT_READ_YOUR_WRITES_TIMEOUT", "2.0",
-     "Seconds a write waits, at most, for the projections to show its effect"),
+    (
+        "CALLCRAFT_READ_YOUR_WRITES_TIMEOUT",
+        "2.0",
+        "Seconds a write waits, at most, for the projections to show its effect",
+    ),
     ("CALLCRAFT_DEMO_SEED", "2026", "Seed of `callcraft demo` (the same seed, the same centre)"),
 )
 
@@ -105,7 +120,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     database_url = get("DATABASE_URL") or DEFAULT_DATABASE_URL
     if not database_url.startswith(("sqlite:///", "postgresql")):
         raise SettingsError(
-            f"DATABASE_URL must start with sqlite:/// or postgresql+psycopg://, not {database_url!r}"
+            "DATABASE_URL must start with sqlite:/// or postgresql+psycopg://, "
+            f"not {database_url!r}"
         )
     timezone = get("CALLCRAFT_TIMEZONE") or "UTC"
     try:
@@ -125,20 +141,21 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         timezone=timezone,
         host=get("CALLCRAFT_HOST") or defaults.host,
         port=int(_number("CALLCRAFT_PORT", port, int)) if port else defaults.port,
-        run_projector=(
-            _bool("CALLCRAFT_RUN_PROJECTOR", run_projector) if run_projector else True
-        ),
+        run_projector=(_bool("CALLCRAFT_RUN_PROJECTOR", run_projector) if run_projector else True),
         projector_batch_size=(
             max(1, int(_number("CALLCRAFT_PROJECTOR_BATCH_SIZE", batch, int)))
-            if batch else defaults.projector_batch_size
+            if batch
+            else defaults.projector_batch_size
         ),
         projector_poll_seconds=(
             _number("CALLCRAFT_PROJECTOR_POLL_SECONDS", poll, float)
-            if poll else defaults.projector_poll_seconds
+            if poll
+            else defaults.projector_poll_seconds
         ),
         read_your_writes_timeout=(
             _number("CALLCRAFT_READ_YOUR_WRITES_TIMEOUT", wait, float)
-            if wait else defaults.read_your_writes_timeout
+            if wait
+            else defaults.read_your_writes_timeout
         ),
         demo_seed=int(_number("CALLCRAFT_DEMO_SEED", seed, int)) if seed else defaults.demo_seed,
     )

@@ -11,7 +11,7 @@ SQLITE_LOCK_TIMEOUT_SECONDS = "30"
 
 
 def event_store_env(database_url: str, *, schema: str | None = None) -> dict[str, str]:
-    """The ``env`` for ``Callcraft(env=...)``: built-in ``eventsourcing.sqlite`` or ``.postgres``."""
+    """The ``env`` for ``Callcraft(env=...)``: the built-in sqlite or postgres recorder."""
     if database_url.startswith("sqlite:///"):
         path = sqlite_path(database_url)
         if path != ":memory:":

@@ -11,7 +11,7 @@ from contextlib import suppress
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, tzinfo
 from threading import Lock
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar, TypeVar, cast
 from uuid import UUID, uuid4
 
 from eventsourcing.application import AggregateNotFoundError, Application
@@ -535,18 +535,20 @@ class Callcraft(Application[UUID]):
             )
         return RecordingOutcome(recording_id=recording_id, created=False)
 
+    def _short_stream(self, aggregate_id: UUID) -> Aggregate | None:
+        """Load an aggregate that is never snapshotted (a recording, an allowance) with one
+        query, skipping the repository's snapshot look-up."""
+        aggregate: Any = None
+        for domain_event in self.events.get(aggregate_id):
+            aggregate = cast("Aggregate.Event", domain_event).mutate(aggregate)
+        return aggregate if isinstance(aggregate, Aggregate) else None
+
     def _existing_recording(self, recording_id: UUID) -> Recording | None:
-        try:
-            recording: Aggregate = self.repository.get(recording_id)
-        except AggregateNotFoundError:
-            return None
+        recording = self._short_stream(recording_id)
         return recording if isinstance(recording, Recording) else None
 
     def _existing_allowance(self, allowance_id: UUID) -> KudosAllowance | None:
-        try:
-            allowance: Aggregate = self.repository.get(allowance_id)
-        except AggregateNotFoundError:
-            return None
+        allowance = self._short_stream(allowance_id)
         return allowance if isinstance(allowance, KudosAllowance) else None
 
     def retract(

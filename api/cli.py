@@ -1,0 +1,381 @@
+"""The ``callcraft`` command line.
+
+Every command reads the settings once (``load_settings()``), opens what it needs and
+publishes the default rulebook when the store has none. Exit codes: 0 done; 1 the input or
+the store's state was refused (bad rows, a non-empty store for ``demo``, an unwritable file);
+2 the command line itself is wrong (click's usage errors); 3 a setting is bad or the store
+cannot be opened.
+"""
+
+from __future__ import annotations
+
+import signal
+import sys
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from types import FrameType
+from typing import Any, TextIO
+from urllib.parse import urlsplit, urlunsplit
+
+import click
+from eventsourcing.persistence import PersistenceError
+from sqlalchemy.exc import SQLAlchemyError
+from tqdm import tqdm
+
+from api.demo import DEFAULT_AGENTS, DEFAULT_DAYS, StoreNotEmpty, fill_demo, store_is_empty
+from api.exporter import export_history
+from api.import_rows import FORMATS, ImportFileError, format_for
+from api.importer import DEFAULT_BATCH_SIZE, ImportReport, import_file
+from api.runtime import Runtime, open_runtime
+from api.settings import SETTINGS_DOC, Settings, SettingsError, load_settings
+from domain.application import MAX_BATCH
+from projections.rebuild import rebuild as rebuild_read_models
+
+EXIT_REFUSED = 1
+EXIT_SETTINGS = 3
+REBUILD_BATCH_SIZE = 5000
+
+
+class Refused(click.ClickException):
+    """The input or the store's state was refused; nothing (more) was changed."""
+
+    exit_code = EXIT_REFUSED
+
+
+class CannotStart(click.ClickException):
+    """A setting is bad, or the store cannot be opened."""
+
+    exit_code = EXIT_SETTINGS
+
+
+def _settings() -> Settings:
+    try:
+        settings = load_settings()
+        settings.effective_read_database_url  # noqa: B018 - validates the derived URL too
+    except SettingsError as error:
+        raise CannotStart(f"bad setting: {error}") from None
+    return settings
+
+
+@contextmanager
+def _runtime(settings: Settings, now: datetime) -> Iterator[Runtime]:
+    try:
+        runtime = open_runtime(settings, now=now)
+    except (PersistenceError, SQLAlchemyError, OSError, SettingsError) as error:
+        raise CannotStart(_cannot_open(settings, error)) from None
+    try:
+        yield runtime
+    finally:
+        runtime.close()
+
+
+def _cannot_open(settings: Settings, error: Exception) -> str:
+    return f"cannot open the store ({_safe_url(settings.database_url)}): {error}"
+
+
+def _safe_url(url: str) -> str:
+    """The URL with its password hidden."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+def _progress_bar(
+    desc: str, start: int = 0
+) -> tuple[Callable[[int, int], None], Callable[[], None]]:
+    """A tqdm bar on stderr fed with (position, last notification id), from ``start``."""
+    bar = tqdm(desc=desc, unit="event", unit_scale=True, file=sys.stderr, leave=True)
+
+    def update(position: int, last: int) -> None:
+        bar.total = max(last - start, 0)
+        bar.n = max(position - start, 0)
+        bar.refresh()
+
+    return update, bar.close
+
+
+def _catch_up(runtime: Runtime, desc: str) -> int:
+    update, close = _progress_bar(desc, runtime.projector.position())
+    try:
+        return runtime.projector.catch_up(update)
+    finally:
+        close()
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="callcraft", prog_name="callcraft")
+def main() -> None:
+    """Callcraft: a gamified, event-sourced competency tracker for contact-centre agents.
+
+    Settings come from the environment; `callcraft settings` lists them.
+    """
+
+
+# ------------------------------------------------------------------------------------ demo
+
+
+@main.command()
+@click.option("--if-empty", is_flag=True, help="Do nothing (exit 0) when the store holds events.")
+@click.option("--seed", type=int, default=None, help="Random seed (default: CALLCRAFT_DEMO_SEED).")
+@click.option(
+    "--agents",
+    type=click.IntRange(6, 500),
+    default=DEFAULT_AGENTS,
+    show_default=True,
+    help="How many agents.",
+)
+@click.option(
+    "--days",
+    type=click.IntRange(7, 730),
+    default=DEFAULT_DAYS,
+    show_default=True,
+    help="How many days of history, ending today.",
+)
+def demo(if_empty: bool, seed: int | None, agents: int, days: int) -> None:
+    """Fill an EMPTY store with a demo contact centre, then catch up the read models."""
+    settings = _settings()
+    now = datetime.now(UTC)
+    with _runtime(settings, now) as runtime:
+        if not store_is_empty(runtime.app):
+            if if_empty:
+                click.echo("The store already holds events; no demo data added.")
+                return
+            raise Refused(
+                "the store already holds events; the demo only fills an empty store "
+                "(use --if-empty to make this a no-op)"
+            )
+        chosen_seed = settings.demo_seed if seed is None else seed
+        click.echo(
+            f"Filling the store with a demo centre: {agents} agents, {days} days, "
+            f"seed {chosen_seed} …",
+            err=True,
+        )
+        try:
+            summary = fill_demo(runtime.app, now=now, seed=chosen_seed, agents=agents, days=days)
+        except StoreNotEmpty as error:  # another process got there first
+            raise Refused(str(error)) from None
+        _catch_up(runtime, "projecting")
+    click.echo(
+        f"Demo centre recorded: {summary.teams} teams, {summary.agents} agents, "
+        f"{summary.users} user accounts, {summary.recordings} recognitions, "
+        f"{summary.retractions} retractions, {summary.transfers} transfers, "
+        f"{summary.departures} departure."
+    )
+    click.echo("Sign in with these demo accounts (fixed demo passwords; never use them for real):")
+    for username, password in summary.passwords.items():
+        click.echo(f"  {username:<11} {password}")
+
+
+# ---------------------------------------------------------------------------------- import
+
+
+def _print_report(report: ImportReport, skip_invalid: bool) -> None:
+    for problem in report.problems:
+        click.echo(problem.describe(), err=True)
+    click.echo(
+        f"recorded {report.recorded}, already present {report.already_present}, "
+        f"invalid {report.invalid}"
+    )
+    if report.checked_only:
+        raise Refused(
+            f"{report.invalid} of {report.rows} rows are invalid; nothing was recorded. "
+            "Fix them, or pass --skip-invalid to record the valid rows."
+        )
+    if report.aborted:
+        raise Refused(
+            "the store refused a row while recording (it changed since the check); the rows "
+            "before it are recorded. Fix the row and run the import again: rows already "
+            "recorded are recognised by their idempotency keys and not recorded twice."
+        )
+    if report.problems and skip_invalid:
+        click.echo(f"skipped {report.invalid} invalid rows (--skip-invalid)", err=True)
+
+
+@main.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(FORMATS),
+    default=None,
+    help="csv or jsonl (default: from the file name: .csv, .jsonl/.ndjson/.json).",
+)
+@click.option("--skip-invalid", is_flag=True, help="Record the valid rows, report the others.")
+@click.option(
+    "--batch-size",
+    type=click.IntRange(1, MAX_BATCH),
+    default=DEFAULT_BATCH_SIZE,
+    show_default=True,
+    help="Recordings per store transaction.",
+)
+def import_(file: Path, fmt: str | None, skip_invalid: bool, batch_size: int) -> None:
+    """Record recognitions from a CSV or JSON Lines FILE (see docs/import-format.md).
+
+    Every row is checked first; when any row is invalid nothing is recorded (exit 1) unless
+    --skip-invalid. Importing the same file again records nothing new.
+    """
+    settings = _settings()
+    try:
+        chosen = format_for(file.name, fmt)
+    except ImportFileError as error:
+        raise Refused(str(error)) from None
+    now = datetime.now(UTC)
+    with _runtime(settings, now) as runtime:
+        try:
+            report = import_file(
+                runtime.app,
+                file,
+                chosen,
+                now=now,
+                skip_invalid=skip_invalid,
+                batch_size=batch_size,
+                show_progress=True,
+            )
+        except ImportFileError as error:
+            raise Refused(f"{file}: {error}") from None
+    _print_report(report, skip_invalid)
+
+
+# ---------------------------------------------------------------------------------- export
+
+
+@main.command()
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, allow_dash=True, path_type=Path),
+    default=Path("-"),
+    show_default=True,
+    help="Where to write (- for standard output).",
+)
+def export(output: Path) -> None:
+    """Write the whole history as JSON Lines, in log order (see docs/export-format.md)."""
+    settings = _settings()
+    now = datetime.now(UTC)
+    with _runtime(settings, now) as runtime:
+        if str(output) == "-":
+            count = export_history(runtime.app, sys.stdout)
+            sys.stdout.flush()
+        else:
+            try:
+                stream: TextIO
+                with output.open("w", encoding="utf-8") as stream:
+                    count = export_history(runtime.app, stream)
+            except OSError as error:
+                raise Refused(f"cannot write {output}: {error.strerror or error}") from None
+    where = "standard output" if str(output) == "-" else str(output)
+    click.echo(f"exported {count} events to {where}", err=True)
+
+
+# ------------------------------------------------------------------------------ processes
+
+
+@main.command()
+@click.option("--host", default=None, help="Address to listen on (default: CALLCRAFT_HOST).")
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=None,
+    help="Port to listen on (default: CALLCRAFT_PORT).",
+)
+def serve(host: str | None, port: int | None) -> None:
+    """Serve the HTTP app; the projector runs inside unless CALLCRAFT_RUN_PROJECTOR=false."""
+    import uvicorn
+
+    from api.app import create_app
+
+    settings = _settings()
+    try:
+        app = create_app(settings)
+    except (PersistenceError, SQLAlchemyError, OSError, SettingsError) as error:
+        raise CannotStart(_cannot_open(settings, error)) from None
+    uvicorn.run(app, host=host or settings.host, port=settings.port if port is None else port)
+
+
+@main.command()
+def project() -> None:
+    """Run the projection worker until SIGTERM or SIGINT (stops cleanly between batches)."""
+    settings = _settings()
+    stop = threading.Event()
+
+    def on_signal(signum: int, _frame: FrameType | None) -> None:
+        click.echo(f"received {signal.Signals(signum).name}; stopping", err=True)
+        stop.set()
+
+    previous = {s: signal.signal(s, on_signal) for s in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        with _runtime(settings, datetime.now(UTC)) as runtime:
+            click.echo(f"projector started at position {runtime.projector.position()}", err=True)
+            _project_until(runtime, stop, settings.projector_poll_seconds)
+            click.echo(f"projector stopped at position {runtime.projector.position()}", err=True)
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
+def _project_until(runtime: Runtime, stop: threading.Event, poll_seconds: float) -> None:
+    while not stop.is_set():
+        try:
+            applied = runtime.projector.run_once()
+        except (PersistenceError, SQLAlchemyError) as error:
+            click.echo(f"projector: {error}; retrying", err=True)
+            stop.wait(max(poll_seconds, 1.0))
+            continue
+        if applied == 0:
+            stop.wait(poll_seconds)
+
+
+@main.command()
+@click.option(
+    "--batch-size",
+    type=click.IntRange(1, 100_000),
+    default=REBUILD_BATCH_SIZE,
+    show_default=True,
+    help="Events per transaction.",
+)
+def rebuild(batch_size: int) -> None:
+    """Drop every read model and rebuild it from the event log (with a progress bar)."""
+    settings = _settings()
+    with _runtime(settings, datetime.now(UTC)) as runtime:
+        update, close = _progress_bar("rebuilding")
+        try:
+            applied = rebuild_read_models(
+                runtime.app,
+                runtime.read_engine,
+                timezone=settings.zone,
+                batch_size=batch_size,
+                progress=update,
+            )
+        finally:
+            close()
+    click.echo(f"rebuilt the read models from {applied} events")
+
+
+# -------------------------------------------------------------------------------- settings
+
+
+def _setting_value(settings: Settings, name: str) -> Any:
+    if name == "CALLCRAFT_READ_DATABASE_URL":
+        return settings.effective_read_database_url
+    attribute = name.removeprefix("CALLCRAFT_").lower()
+    value = getattr(settings, attribute)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return value
+
+
+@main.command("settings")
+def settings_() -> None:
+    """Print every setting: its value now, its default and what it means."""
+    settings = _settings()
+    for name, default, meaning in SETTINGS_DOC:
+        value = str(_setting_value(settings, name))
+        if "DATABASE_URL" in name:
+            value = _safe_url(value)
+        click.echo(f"{name}={value}")
+        click.echo(f"    {meaning} (default: {default})")

@@ -1,0 +1,126 @@
+"""GET /api/v1/leaderboards: overall, per team or per competency; week, month or all time."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Annotated
+from uuid import UUID
+
+from litestar import get
+from litestar.di import NamedDependency
+from litestar.exceptions import NotFoundException
+from litestar.params import FromQuery, QueryParameter
+
+from api.routes.deps import today
+from api.routes.errors import BadParameter
+from api.runtime import Runtime
+from domain.competencies import parse_competency
+from domain.exceptions import DomainError
+from projections.queries import (
+    MAX_LIMIT,
+    SCOPES,
+    WINDOW_NAMES,
+    LeaderboardRow,
+    QueryError,
+    leaderboard,
+    list_teams,
+)
+
+DEFAULT_LIMIT = 20
+
+
+@dataclass(frozen=True)
+class Leaderboard:
+    scope: str
+    window: str
+    window_start: date
+    team: UUID | None
+    competency: str | None
+    total: int
+    offset: int
+    limit: int
+    rows: list[LeaderboardRow]
+
+
+def _check(
+    runtime: NamedDependency[Runtime],
+    scope: str,
+    window: str,
+    team: UUID | None,
+    competency: str | None,
+    limit: int,
+    offset: int,
+) -> str | None:
+    if scope not in SCOPES:
+        raise BadParameter(
+            f"scope must be one of {', '.join(SCOPES)}, not {scope!r}", field="scope"
+        )
+    if window not in WINDOW_NAMES:
+        raise BadParameter(
+            f"window must be one of {', '.join(WINDOW_NAMES)}, not {window!r}", field="window"
+        )
+    if not 1 <= limit <= MAX_LIMIT:
+        raise BadParameter(f"limit must be from 1 to {MAX_LIMIT}, not {limit}", field="limit")
+    if offset < 0:
+        raise BadParameter(f"offset must not be negative, not {offset}", field="offset")
+    if scope == "team":
+        if team is None:
+            raise BadParameter("a team leaderboard needs team=<team id>", field="team")
+        if all(t.team_id != team for t in list_teams(runtime.read_engine)):
+            raise NotFoundException(detail=f"no team with id {team}")
+    elif team is not None:
+        raise BadParameter("team applies only to scope=team", field="team")
+    if scope == "competency":
+        if competency is None:
+            raise BadParameter(
+                "a competency leaderboard needs competency=<name>", field="competency"
+            )
+        try:
+            return parse_competency(competency).value
+        except DomainError as error:
+            raise BadParameter(error.message, field="competency") from None
+    if competency is not None:
+        raise BadParameter("competency applies only to scope=competency", field="competency")
+    return None
+
+
+@get("/api/v1/leaderboards", sync_to_thread=True, tags=["leaderboards"])
+def leaderboards(
+    runtime: NamedDependency[Runtime],
+    board: Annotated[str, QueryParameter(name="scope")] = "overall",
+    window: FromQuery[str] = "all",
+    team: FromQuery[UUID | None] = None,
+    competency: FromQuery[str | None] = None,
+    limit: Annotated[int, QueryParameter(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
+    offset: Annotated[int, QueryParameter(ge=0)] = 0,
+    around: FromQuery[UUID | None] = None,
+) -> Leaderboard:
+    """A page of a leaderboard; ``around=<agent id>`` centres the page on that agent."""
+    scope = board  # "scope" is Litestar's own keyword: the ASGI scope
+    column = _check(runtime, scope, window, team, competency, limit, offset)
+    try:
+        page = leaderboard(
+            runtime.read_engine,
+            scope=scope,
+            window=window,
+            today=today(runtime),
+            team_id=team,
+            competency=column,
+            limit=limit,
+            offset=offset,
+            around_agent=around,
+        )
+    except QueryError as error:
+        raise BadParameter(str(error), field=None) from None
+    return Leaderboard(
+        scope=scope,
+        window=window,
+        window_start=page.window_start,
+        team=team,
+        competency=column,
+        total=page.total,
+        offset=page.offset,
+        limit=limit,
+        rows=page.rows,
+    )
