@@ -673,7 +673,7 @@ def fill_demo(
             app.transfer_agent(agent_id=step.agent, team_id=step.team, transferred_by=ADMIN)
             summary.transfers += 1
         elif isinstance(step, Departure):
-            app.depart_agent(agent_id=step.agent, departed_at=step.at, recorded_by=ADMIN)
+            app.depart_agent(now=now, agent_id=step.agent, departed_at=step.at, recorded_by=ADMIN)
             summary.departures += 1
         else:
             app.retract(

@@ -9,7 +9,7 @@ from eventsourcing.domain import Aggregate, event
 
 from domain.exceptions import Conflict, InvalidInput, InvalidName
 from domain.identity import user_id_for
-from domain.text import NAME_MAX_LENGTH, clean_text
+from domain.text import NAME_MAX_LENGTH, clean_identifier, clean_text
 
 USERNAME_MAX_LENGTH = 64
 
@@ -32,16 +32,9 @@ def parse_role(value: str) -> Role:
 
 
 def clean_username(username: str) -> str:
-    cleaned = clean_text(
-        username,
-        field="username",
-        max_length=USERNAME_MAX_LENGTH,
-        error=InvalidName,
-        multiline=False,
+    return clean_identifier(
+        username, field="username", max_length=USERNAME_MAX_LENGTH, error=InvalidName
     )
-    if any(ch.isspace() for ch in cleaned):
-        raise InvalidName("username must not contain spaces", field="username")
-    return cleaned.casefold()
 
 
 class User(Aggregate):

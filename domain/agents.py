@@ -9,18 +9,13 @@ from eventsourcing.domain import Aggregate, event
 
 from domain.exceptions import AgentDeparted, InvalidInput, InvalidName
 from domain.identity import agent_id_for
-from domain.text import NAME_MAX_LENGTH, clean_text
+from domain.text import NAME_MAX_LENGTH, clean_identifier, clean_text
 
 HANDLE_MAX_LENGTH = 64
 
 
 def clean_handle(handle: str) -> str:
-    cleaned = clean_text(
-        handle, field="handle", max_length=HANDLE_MAX_LENGTH, error=InvalidName, multiline=False
-    )
-    if any(ch.isspace() for ch in cleaned):
-        raise InvalidName("handle must not contain spaces", field="handle")
-    return cleaned.casefold()
+    return clean_identifier(handle, field="handle", max_length=HANDLE_MAX_LENGTH, error=InvalidName)
 
 
 class Agent(Aggregate):

@@ -27,7 +27,6 @@ from domain.exceptions import (
     DomainError,
     IdempotencyKeyReused,
     InvalidInput,
-    InvalidOccurredAt,
     InvalidRulebook,
     UnknownAgent,
     UnknownRecording,
@@ -45,6 +44,7 @@ from domain.recordings import (
     RecordRecognition,
     event_fields_for,
     fingerprint,
+    validate_moment,
 )
 from domain.rulebook import (
     Publication,
@@ -54,8 +54,10 @@ from domain.rulebook import (
     parse_rulebook,
     rulebook_to_data,
 )
+from domain.text import clean_text
 
 MAX_BATCH = 1000
+ACTOR_MAX_LENGTH = 100
 MAX_ATTEMPTS = 8
 DEFAULT_RULEBOOK_EFFECTIVE_FROM = datetime(2000, 1, 1, tzinfo=UTC)
 
@@ -123,6 +125,13 @@ class DateAsISO(Transcoding):
 
     def decode(self, data: str) -> date:
         return date.fromisoformat(data)
+
+
+def _require_actor(actor: object, field: str) -> str:
+    """Who did it: a username or an integration's name, one visible line."""
+    if not isinstance(actor, str) or not actor.strip():
+        raise InvalidInput(f"{field} must name who does this", field=field)
+    return clean_text(actor, field=field, max_length=ACTOR_MAX_LENGTH, multiline=False)
 
 
 def _in_batch(index: int, size: int, error: DomainError) -> DomainError:
@@ -220,6 +229,14 @@ class Callcraft(Application[UUID]):
             raise InvalidRulebook(f"the next rulebook version must be {expected}", field="version")
         if effective_from.tzinfo is None:
             raise InvalidRulebook("effective_from needs a time zone", field="effective_from")
+        if effective_from > now + CLOCK_SKEW_ALLOWANCE:
+            # Levels and badge thresholds follow the newest rulebook, so a rulebook published
+            # today for next month would change them today: publish it when it starts.
+            raise InvalidRulebook(
+                "a rulebook takes effect when it is published: effective_from cannot be "
+                "in the future",
+                field="effective_from",
+            )
         if published:
             if effective_from < now - CLOCK_SKEW_ALLOWANCE:
                 raise InvalidRulebook(
@@ -361,10 +378,8 @@ class Callcraft(Application[UUID]):
         now: datetime,
     ) -> UUID:
         self.team(team_id)
-        if enrolled_at.tzinfo is None:
-            raise InvalidOccurredAt("enrolled_at needs a time zone", field="enrolled_at")
-        if enrolled_at > now + CLOCK_SKEW_ALLOWANCE:
-            raise InvalidOccurredAt("enrolled_at is in the future", field="enrolled_at")
+        validate_moment(enrolled_at, now, field="enrolled_at")
+        _require_actor(enrolled_by, "enrolled_by")
         agent = Agent.enrol(
             handle=handle,
             name=name,
@@ -390,9 +405,11 @@ class Callcraft(Application[UUID]):
 
         self._retrying(attempt)
 
-    def depart_agent(self, *, agent_id: UUID, departed_at: datetime, recorded_by: str) -> None:
-        if departed_at.tzinfo is None or departed_at.utcoffset() is None:
-            raise InvalidOccurredAt("departed_at needs a time zone", field="departed_at")
+    def depart_agent(
+        self, *, agent_id: UUID, departed_at: datetime, recorded_by: str, now: datetime
+    ) -> None:
+        validate_moment(departed_at, now, field="departed_at")
+        _require_actor(recorded_by, "recorded_by")
 
         def attempt() -> None:
             agent = self._agent(agent_id)
@@ -473,8 +490,7 @@ class Callcraft(Application[UUID]):
         allowances: dict[UUID, KudosAllowance],
         rulebooks: Callable[[], RulebookHistory],
     ) -> RecordingOutcome:
-        if not command.recorded_by or len(command.recorded_by) > 100:
-            raise InvalidInput("recorded_by must name who records this", field="recorded_by")
+        _require_actor(command.recorded_by, "recorded_by")
         giver = None
         if command.kind is RecognitionKind.KUDOS_GIVEN:
             if command.from_agent is None:
@@ -555,6 +571,7 @@ class Callcraft(Application[UUID]):
         self, *, recording_id: UUID, retracted_by: str, by_admin: bool, reason: str
     ) -> None:
         """Retract a recording: a new fact; its effect leaves every read model from now on."""
+        _require_actor(retracted_by, "retracted_by")
 
         def attempt() -> None:
             recording = self._existing_recording(recording_id)

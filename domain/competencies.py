@@ -37,6 +37,11 @@ def parse_competency(value: str) -> Competency:
 
 def parse_competencies(values: Iterable[str]) -> tuple[Competency, ...]:
     """At least one competency, each from the seven, duplicates refused; canonical order."""
+    if isinstance(values, str) or not isinstance(values, Iterable):
+        raise InvalidCompetency("competencies must be a list of competency names")
+    values = list(values)
+    if not all(isinstance(v, str) for v in values):
+        raise InvalidCompetency("every competency must be given by its name")
     parsed = [parse_competency(v) for v in values if v.strip()]
     if not parsed:
         raise InvalidCompetency("at least one competency is required")

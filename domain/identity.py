@@ -7,6 +7,7 @@ optimistic concurrency refuses a second creation even when two requests race.
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import date
 from uuid import UUID, uuid5
 
@@ -14,7 +15,7 @@ NAMESPACE = UUID("6c2f3a52-5d0c-4b8e-9a3f-1f7c0ad7e0b1")
 
 
 def normalise_name(value: str) -> str:
-    return " ".join(value.split()).casefold()
+    return " ".join(unicodedata.normalize("NFKC", value).split()).casefold()
 
 
 def agent_id_for(handle: str) -> UUID:

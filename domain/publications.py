@@ -3,6 +3,7 @@ so two admins cannot publish the same version number."""
 
 from __future__ import annotations
 
+import copy
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -29,5 +30,5 @@ class RulebookPublication(Aggregate):
     ) -> None:
         self.version_number = version
         self.effective_from = effective_from
-        self.rules = rules
+        self.rules = copy.deepcopy(rules)  # never share state with the event
         self.published_by = published_by

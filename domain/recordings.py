@@ -33,6 +33,7 @@ from domain.facts import FeedbackKind, RecognitionKind
 from domain.text import NOTE_MAX_LENGTH, REASON_MAX_LENGTH, clean_text
 
 CLOCK_SKEW_ALLOWANCE = timedelta(minutes=5)
+EARLIEST_MOMENT = datetime(2000, 1, 1, tzinfo=UTC)
 IDEMPOTENCY_KEY_MAX_LENGTH = 200
 SHORT_TEXT_MAX_LENGTH = 200
 
@@ -78,9 +79,27 @@ def _integer(value: Any, field: str, low: int, high: int, error: type[InvalidInp
     return value
 
 
+def validate_moment(moment: Any, now: datetime, *, field: str) -> datetime:
+    """A time zone-aware moment, not in the future (beyond the clock-skew allowance) and not
+    before the earliest moment Callcraft accepts."""
+    if now.tzinfo is None or now.utcoffset() is None:
+        raise ValueError("now must be timezone-aware")  # a programming error, not input
+    if not isinstance(moment, datetime):
+        raise InvalidOccurredAt(f"{field} must be a date and time", field=field)
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise InvalidOccurredAt(f"{field} must include a time zone offset", field=field)
+    if moment > now + CLOCK_SKEW_ALLOWANCE:
+        raise InvalidOccurredAt(f"{field} is in the future", field=field)
+    if moment < EARLIEST_MOMENT:
+        raise InvalidOccurredAt(
+            f"{field} is before {EARLIEST_MOMENT.date().isoformat()}, the earliest date accepted",
+            field=field,
+        )
+    return moment
+
+
 def validate_occurred_at(occurred_at: datetime, agent: Agent, now: datetime) -> None:
-    if occurred_at.tzinfo is None or occurred_at.utcoffset() is None:
-        raise InvalidOccurredAt("occurred_at must include a time zone offset")
+    validate_moment(occurred_at, now, field="occurred_at")
     if occurred_at > now + CLOCK_SKEW_ALLOWANCE:
         raise InvalidOccurredAt("occurred_at is in the future")
     if occurred_at < agent.enrolled_at:
@@ -135,7 +154,12 @@ def event_fields_for(
     kind = command.kind
     if kind is RecognitionKind.FEEDBACK_GIVEN:
         data["rating"] = _integer(_require(command.rating, "rating"), "rating", 1, 5, InvalidRating)
-        raw_kind = (command.feedback_kind or FeedbackKind.PRAISE.value).strip().lower()
+        raw_kind = command.feedback_kind or FeedbackKind.PRAISE.value
+        if not isinstance(raw_kind, str):
+            raise InvalidInput(
+                "feedback_kind must be 'praise' or 'coaching'", field="feedback_kind"
+            )
+        raw_kind = raw_kind.strip().lower()
         try:
             data["kind"] = FeedbackKind(raw_kind).value
         except ValueError:

@@ -195,6 +195,13 @@ class Rulebook:
 # ------------------------------------------------------------------------------------ parsing
 
 
+# Upper bounds keep every figure far inside a 64-bit column, whatever an admin types.
+MAX_XP = 10_000
+MAX_PERCENT = 1_000
+MAX_COUNT = 1_000
+MAX_THRESHOLD = 1_000_000_000
+
+
 def _fail(path: str, problem: str) -> InvalidRulebook:
     return InvalidRulebook(f"rulebook field {path!r}: {problem}", field=path)
 
@@ -271,7 +278,8 @@ def _parse_xp(value: Any) -> FrozenMap[RecognitionKind, int]:
     table = _table(value, "xp")
     _keys(table, "xp", required=[k.value for k in RecognitionKind])
     return FrozenMap(
-        (kind, _int(table[kind.value], f"xp.{kind.value}", minimum=0)) for kind in RecognitionKind
+        (kind, _int(table[kind.value], f"xp.{kind.value}", minimum=0, maximum=MAX_XP))
+        for kind in RecognitionKind
     )
 
 
@@ -281,14 +289,16 @@ def _parse_multipliers(value: Any) -> FrozenMap[int, int]:
         raise _fail(path, f"must be a table, got {type(value).__name__}")
     table = {str(k): v for k, v in value.items()}
     _keys(table, path, required=[str(r) for r in RATINGS])
-    return FrozenMap((r, _int(table[str(r)], f"{path}.{r}", minimum=0)) for r in RATINGS)
+    return FrozenMap(
+        (r, _int(table[str(r)], f"{path}.{r}", minimum=0, maximum=MAX_PERCENT)) for r in RATINGS
+    )
 
 
 def _parse_caps(value: Any) -> FrozenMap[RecognitionKind, int]:
     table = _table(value, "daily_caps")
     _keys(table, "daily_caps", required=(), optional=[k.value for k in RecognitionKind])
     return FrozenMap(
-        (kind, _int(table[kind.value], f"daily_caps.{kind.value}", minimum=1))
+        (kind, _int(table[kind.value], f"daily_caps.{kind.value}", minimum=1, maximum=MAX_COUNT))
         for kind in RecognitionKind
         if kind.value in table
     )
@@ -297,7 +307,9 @@ def _parse_caps(value: Any) -> FrozenMap[RecognitionKind, int]:
 def _parse_kudos(value: Any) -> int:
     table = _table(value, "kudos")
     _keys(table, "kudos", required=["cap_per_giver_per_day"])
-    return _int(table["cap_per_giver_per_day"], "kudos.cap_per_giver_per_day", minimum=1)
+    return _int(
+        table["cap_per_giver_per_day"], "kudos.cap_per_giver_per_day", minimum=1, maximum=MAX_COUNT
+    )
 
 
 def _parse_levels(value: Any) -> LevelCurve:
@@ -400,9 +412,9 @@ def _parse_metric(value: Any, path: str) -> BadgeMetric:
 def _parse_thresholds(value: Any, path: str) -> Thresholds:
     table = _table(value, path)
     _keys(table, path, required=TIERS)
-    bronze = _int(table["bronze"], f"{path}.bronze", minimum=1)
-    silver = _int(table["silver"], f"{path}.silver", minimum=1)
-    gold = _int(table["gold"], f"{path}.gold", minimum=1)
+    bronze = _int(table["bronze"], f"{path}.bronze", minimum=1, maximum=MAX_THRESHOLD)
+    silver = _int(table["silver"], f"{path}.silver", minimum=1, maximum=MAX_THRESHOLD)
+    gold = _int(table["gold"], f"{path}.gold", minimum=1, maximum=MAX_THRESHOLD)
     if silver <= bronze:
         raise _fail(f"{path}.silver", f"must be greater than bronze ({bronze}), got {silver}")
     if gold <= silver:
@@ -459,7 +471,7 @@ def parse_rulebook(data: Mapping[str, Any]) -> Rulebook:
     table = _table(data, "")
     _keys(table, "", required=_TOP_LEVEL_REQUIRED, optional=_TOP_LEVEL_OPTIONAL)
     return Rulebook(
-        version=_int(table["version"], "version", minimum=1),
+        version=_int(table["version"], "version", minimum=1, maximum=1_000_000),
         name=_str(table["name"], "name"),
         xp=_parse_xp(table["xp"]),
         feedback_multiplier_percent=_parse_multipliers(table["feedback_rating_multiplier_percent"]),

@@ -16,7 +16,6 @@ The rules, as pure functions of (rulebooks, history, time zone):
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime, tzinfo
 from uuid import UUID
@@ -88,24 +87,41 @@ def _ordered(recognitions: tuple[Recognition, ...]) -> list[Recognition]:
 def score_lines(
     received: tuple[Recognition, ...], rulebooks: RulebookHistory, tz: tzinfo
 ) -> tuple[XpLine, ...]:
-    """One line per recognition received, in ``order_key`` order."""
-    taken: Counter[tuple[date, RecognitionKind]] = Counter()
-    lines: list[XpLine] = []
-    for recognition in _ordered(received):
+    """One line per recognition received, in ``order_key`` order.
+
+    Daily caps: within one local day and kind, the recognitions worth the most earn first
+    (ties in ``order_key`` order); a recognition earns while its rank is within the cap of
+    the rulebook in force at it. So recording one more recognition never lowers anyone's
+    XP, and the order in which recordings arrive never matters.
+    """
+    ordered = _ordered(received)
+    priced: dict[UUID, tuple[Rulebook, int, str]] = {}
+    groups: dict[tuple[date, RecognitionKind], list[Recognition]] = {}
+    for recognition in ordered:
         rulebook = rulebooks.in_force_at(recognition.occurred_at)
-        day = local_day(recognition.occurred_at, tz)
-        taken[(day, recognition.kind)] += 1
-        position = taken[(day, recognition.kind)]
+        points, rule = recognition_points(recognition, rulebook)
+        priced[recognition.recording_id] = (rulebook, points, rule)
+        groups.setdefault((local_day(recognition.occurred_at, tz), recognition.kind), []).append(
+            recognition
+        )
+    rank: dict[UUID, int] = {}
+    for group in groups.values():
+        best_first = sorted(group, key=lambda r: -priced[r.recording_id][1])  # stable
+        for position, recognition in enumerate(best_first, start=1):
+            rank[recognition.recording_id] = position
+    lines: list[XpLine] = []
+    for recognition in ordered:
+        rulebook, points, rule = priced[recognition.recording_id]
+        position = rank[recognition.recording_id]
         cap = rulebook.daily_cap(recognition.kind)
-        if cap is not None and position > cap:
-            points, capped = 0, True
+        capped = cap is not None and position > cap
+        if capped:
+            day = local_day(recognition.occurred_at, tz)
             rule = (
-                f"Daily cap: only {cap} {recognition.kind.value} a day earn XP "
-                f"(this was number {position} on {day.isoformat()})"
+                f"Daily cap: only {cap} {recognition.kind.value} a day earn XP, the best first "
+                f"(this one ranked {position} on {day.isoformat()})"
             )
-        else:
-            points, rule = recognition_points(recognition, rulebook)
-            capped = False
+            points = 0
         lines.append(
             XpLine(
                 recording_id=recognition.recording_id,

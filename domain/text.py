@@ -12,8 +12,26 @@ REASON_MAX_LENGTH = 500
 
 
 def _has_control_characters(value: str, *, allow_newlines: bool) -> bool:
+    """Control characters and lone surrogates (which cannot even be stored as UTF-8)."""
     allowed = {"\n", "\t", "\r"} if allow_newlines else set()
-    return any(unicodedata.category(ch) == "Cc" and ch not in allowed for ch in value)
+    return any(unicodedata.category(ch) in {"Cc", "Cs"} and ch not in allowed for ch in value)
+
+
+def _has_invisible_characters(value: str) -> bool:
+    """Zero-width and direction-changing characters: they make look-alike identities."""
+    return any(unicodedata.category(ch) == "Cf" for ch in value)
+
+
+def clean_identifier(value: str, *, field: str, max_length: int, error: type[InvalidInput]) -> str:
+    """A handle or username: NFKC-normalised, case-folded, visible, no spaces, so that two
+    spellings that look the same are the same identity."""
+    cleaned = clean_text(value, field=field, max_length=max_length, error=error, multiline=False)
+    cleaned = unicodedata.normalize("NFKC", cleaned).casefold()
+    if any(ch.isspace() for ch in cleaned):
+        raise error(f"{field} must not contain spaces", field=field)
+    if _has_invisible_characters(cleaned):
+        raise error(f"{field} must not contain invisible characters", field=field)
+    return cleaned
 
 
 def clean_text(
@@ -31,7 +49,7 @@ def clean_text(
     """
     if not isinstance(value, str):
         raise error(f"{field} must be text", field=field)
-    cleaned = value.strip()
+    cleaned = unicodedata.normalize("NFC", value).strip()
     if required and not cleaned:
         raise error(f"{field} must not be empty", field=field)
     if len(cleaned) > max_length:

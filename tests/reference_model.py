@@ -282,7 +282,10 @@ class World:
             )
         elif isinstance(command, Depart):
             app.depart_agent(
-                agent_id=self.agent_id(command.agent), departed_at=self.now, recorded_by="admin"
+                now=self.now,
+                agent_id=self.agent_id(command.agent),
+                departed_at=self.now,
+                recorded_by="admin",
             )
         elif isinstance(command, Record):
             self._record(command)

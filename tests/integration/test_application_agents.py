@@ -111,7 +111,7 @@ def test_transfers_and_departures_are_refused_for_unknown_agents_and_teams(
         with pytest.raises(UnknownAgent):
             app.transfer_agent(agent_id=uuid4(), team_id=team, transferred_by="admin")
         with pytest.raises(UnknownAgent):
-            app.depart_agent(agent_id=uuid4(), departed_at=NOW, recorded_by="admin")
+            app.depart_agent(now=NOW, agent_id=uuid4(), departed_at=NOW, recorded_by="admin")
         with pytest.raises(InvalidInput):
             app.transfer_agent(agent_id=ann, team_id=team, transferred_by="admin")
 
@@ -120,12 +120,16 @@ def test_a_departure_needs_a_time_zone_and_happens_once(app: Callcraft) -> None:
     team = app.form_team(name="Blue", formed_by="admin")
     ann = enrol(app, team)
     with nothing_recorded(app), pytest.raises(InvalidOccurredAt) as refused:
-        app.depart_agent(agent_id=ann, departed_at=datetime(2025, 3, 9, 17), recorded_by="admin")
+        app.depart_agent(
+            now=NOW, agent_id=ann, departed_at=datetime(2025, 3, 9, 17), recorded_by="admin"
+        )
     assert refused.value.field == "departed_at"
-    app.depart_agent(agent_id=ann, departed_at=NOW - timedelta(days=1), recorded_by="admin")
+    app.depart_agent(
+        now=NOW, agent_id=ann, departed_at=NOW - timedelta(days=1), recorded_by="admin"
+    )
     assert app.agent(ann).departed_at == NOW - timedelta(days=1)
     with nothing_recorded(app), pytest.raises(AgentDeparted):
-        app.depart_agent(agent_id=ann, departed_at=NOW, recorded_by="admin")
+        app.depart_agent(now=NOW, agent_id=ann, departed_at=NOW, recorded_by="admin")
 
 
 def test_users_roles_and_supervisors_are_recorded_and_read_back(app: Callcraft) -> None:

@@ -190,7 +190,7 @@ def test_nothing_is_recorded_for_an_id_that_is_not_an_agent(centre: Centre) -> N
 
 def test_nothing_is_recorded_for_a_departed_agent(centre: Centre) -> None:
     centre.app.depart_agent(
-        agent_id=centre.ann, departed_at=NOW - timedelta(days=1), recorded_by="admin"
+        now=NOW, agent_id=centre.ann, departed_at=NOW - timedelta(days=1), recorded_by="admin"
     )
     refused(centre, feedback(centre), AgentDeparted)
 
@@ -271,7 +271,7 @@ def test_kudos_from_an_unknown_colleague_are_refused_naming_the_giver(centre: Ce
 
 def test_kudos_from_a_departed_colleague_are_refused(centre: Centre) -> None:
     centre.app.depart_agent(
-        agent_id=centre.bob, departed_at=NOW - timedelta(days=1), recorded_by="admin"
+        now=NOW, agent_id=centre.bob, departed_at=NOW - timedelta(days=1), recorded_by="admin"
     )
     error = refused(centre, kudos(centre), AgentDeparted)
     assert error.field == "from_agent"
@@ -372,7 +372,7 @@ def test_a_retry_after_the_agent_departed_returns_the_original_recording(
 ) -> None:
     command = feedback(centre, idempotency_key="form-43")
     first = centre.app.record(command, now=NOW)
-    centre.app.depart_agent(agent_id=centre.ann, departed_at=NOW, recorded_by="admin")
+    centre.app.depart_agent(now=NOW, agent_id=centre.ann, departed_at=NOW, recorded_by="admin")
     with centre.nothing_recorded():
         retry = centre.app.record(command, now=NOW + timedelta(minutes=1))
     assert retry == replace(first, created=False)

@@ -51,7 +51,10 @@ def app(database: Database) -> Iterator[Callcraft]:
             now=NOW,
         )
     app.depart_agent(
-        agent_id=agent_id_for("dora"), departed_at=NOW - timedelta(days=5), recorded_by="admin"
+        now=NOW,
+        agent_id=agent_id_for("dora"),
+        departed_at=NOW - timedelta(days=5),
+        recorded_by="admin",
     )
     yield app
     app.close()

@@ -86,7 +86,9 @@ def test_a_snapshotted_departed_agent_is_still_departed(app: Callcraft) -> None:
     )
     for n in range(INTERVAL - 2):
         app.transfer_agent(agent_id=ann, team_id=teams[(n + 1) % 2], transferred_by="admin")
-    app.depart_agent(agent_id=ann, departed_at=NOW - timedelta(days=1), recorded_by="admin")
+    app.depart_agent(
+        now=NOW, agent_id=ann, departed_at=NOW - timedelta(days=1), recorded_by="admin"
+    )
     assert app.snapshots is not None
     [snapshot] = app.snapshots.get(ann)
     assert snapshot.originator_version == INTERVAL

@@ -233,3 +233,29 @@ def test_a_higher_rating_never_earns_less(history: AgentHistory, tz: tzinfo) -> 
 def test_coaching_feedback_still_earns_xp() -> None:
     coaching = make_recognition(FEEDBACK, MONDAY, rating=2, feedback_kind=FeedbackKind.COACHING)
     assert score(coaching).xp_total == 15
+
+
+@given(
+    agent_histories(
+        min_received=1, max_received=30, days=3, kinds=(RecognitionKind.FEEDBACK_GIVEN,)
+    ),
+    timezones(),
+)
+def test_recording_one_more_recognition_never_lowers_xp(history: AgentHistory, tz: tzinfo) -> None:
+    *earlier, _latest = history.received
+    before = score_agent(replace(history, received=tuple(earlier)), DEFAULT, tz)
+    after = score_agent(history, DEFAULT, tz)
+    assert after.xp_total >= before.xp_total
+
+
+def test_a_backdated_better_recognition_takes_a_capped_place_from_a_weaker_one() -> None:
+    five_stars = [
+        make_recognition(FEEDBACK, MONDAY + timedelta(hours=h), rating=5, sequence=h)
+        for h in range(1, 6)
+    ]
+    weak = make_recognition(FEEDBACK, MONDAY, rating=1, sequence=99)
+    result = score(weak, *five_stars)
+    assert result.xp_total == 5 * 30
+    (weak_line,) = [line for line in result.lines if line.recording_id == weak.recording_id]
+    assert weak_line.capped
+    assert "the best first" in weak_line.rule
