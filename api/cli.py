@@ -12,7 +12,7 @@ from __future__ import annotations
 import signal
 import sys
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -25,13 +25,21 @@ from eventsourcing.persistence import PersistenceError
 from sqlalchemy.exc import SQLAlchemyError
 from tqdm import tqdm
 
-from api.demo import DEFAULT_AGENTS, DEFAULT_DAYS, StoreNotEmpty, fill_demo, store_is_empty
+from api.demo import (
+    DEFAULT_AGENTS,
+    DEFAULT_DAYS,
+    DEMO_PASSWORDS,
+    StoreNotEmpty,
+    fill_demo,
+    store_is_empty,
+)
 from api.exporter import export_history
 from api.import_rows import FORMATS, ImportFileError, format_for
 from api.importer import DEFAULT_BATCH_SIZE, ImportReport, import_file
 from api.runtime import Runtime, open_runtime
 from api.settings import SETTINGS_DOC, Settings, SettingsError, load_settings
-from domain.application import MAX_BATCH
+from domain.application import MAX_BATCH, Callcraft
+from domain.exceptions import UnknownUser
 from projections.rebuild import rebuild as rebuild_read_models
 
 EXIT_REFUSED = 1
@@ -144,6 +152,7 @@ def demo(if_empty: bool, seed: int | None, agents: int, days: int) -> None:
         if not store_is_empty(runtime.app):
             if if_empty:
                 click.echo("The store already holds events; no demo data added.")
+                _echo_existing_demo_accounts(runtime.app)
                 return
             raise Refused(
                 "the store already holds events; the demo only fills an empty store "
@@ -166,9 +175,26 @@ def demo(if_empty: bool, seed: int | None, agents: int, days: int) -> None:
         f"{summary.retractions} retractions, {summary.transfers} transfers, "
         f"{summary.departures} departure."
     )
+    _echo_accounts(summary.passwords)
+
+
+def _echo_accounts(passwords: Mapping[str, str]) -> None:
     click.echo("Sign in with these demo accounts (fixed demo passwords; never use them for real):")
-    for username, password in summary.passwords.items():
+    for username, password in passwords.items():
         click.echo(f"  {username:<11} {password}")
+
+
+def _echo_existing_demo_accounts(app: Callcraft) -> None:
+    """On a store an earlier demo filled, remind who can sign in (when those users exist)."""
+    present: dict[str, str] = {}
+    for username, password in DEMO_PASSWORDS.items():
+        try:
+            app.user_named(username)
+        except UnknownUser:
+            continue
+        present[username] = password
+    if present:
+        _echo_accounts(present)
 
 
 # ---------------------------------------------------------------------------------- import

@@ -73,6 +73,13 @@ def _number(name: str, value: str, kind: type[int] | type[float]) -> float:
     return number
 
 
+def _in_range(name: str, value: str, low: int, high: int) -> int:
+    number = int(_number(name, value, int))
+    if not low <= number <= high:
+        raise SettingsError(f"{name} must be from {low} to {high}, not {number}")
+    return number
+
+
 # Every setting: environment variable, default, meaning. The README's table follows this.
 SETTINGS_DOC: tuple[tuple[str, str, str], ...] = (
     (
@@ -140,10 +147,10 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         read_database_url=get("CALLCRAFT_READ_DATABASE_URL"),
         timezone=timezone,
         host=get("CALLCRAFT_HOST") or defaults.host,
-        port=int(_number("CALLCRAFT_PORT", port, int)) if port else defaults.port,
+        port=_in_range("CALLCRAFT_PORT", port, 1, 65535) if port else defaults.port,
         run_projector=(_bool("CALLCRAFT_RUN_PROJECTOR", run_projector) if run_projector else True),
         projector_batch_size=(
-            max(1, int(_number("CALLCRAFT_PROJECTOR_BATCH_SIZE", batch, int)))
+            _in_range("CALLCRAFT_PROJECTOR_BATCH_SIZE", batch, 1, 100_000)
             if batch
             else defaults.projector_batch_size
         ),

@@ -118,6 +118,7 @@ def test_demo_refuses_a_store_that_holds_events_unless_if_empty(demo_cli: Cli) -
     skipped = demo_cli(*DEMO, "--if-empty")
     assert skipped.returncode == 0, skipped.stderr
     assert "no demo data added" in skipped.stdout
+    assert "callcraft-supervisor" in skipped.stdout, "make run reminds who can sign in"
     assert len(demo_cli.events()) == before
 
 

@@ -1,0 +1,84 @@
+"""`python -m bench [--scale quick|full] [--databases sqlite,postgres] [--json FILE]`."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+from bench.places import DEFAULT_POSTGRES_URL, postgres_problem
+from bench.report import table, write_json
+from bench.run import bench_database
+from bench.scale import SCALES
+
+DATABASES = ("sqlite", "postgres")
+
+
+def _databases(value: str) -> list[str]:
+    names = [name.strip() for name in value.split(",") if name.strip()]
+    unknown = [name for name in names if name not in DATABASES]
+    if unknown or not names:
+        raise argparse.ArgumentTypeError(
+            f"expected a comma-separated list of {', '.join(DATABASES)}"
+        )
+    return names
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--scale", choices=sorted(SCALES), default="quick")
+    parser.add_argument("--databases", type=_databases, default=list(DATABASES))
+    parser.add_argument("--json", type=Path, default=Path("bench-results.json"))
+    parser.add_argument("--seed", type=int, default=2026)
+    parser.add_argument(
+        "--postgres-url",
+        default=os.environ.get("CALLCRAFT_BENCH_POSTGRES_URL", DEFAULT_POSTGRES_URL),
+        help="a database the benchmark may create and drop schemas in",
+    )
+    parser.add_argument("--scratch", type=Path, default=None, help="where SQLite files go")
+    options = parser.parse_args(argv)
+    scale = SCALES[options.scale]
+
+    figures = []
+    skipped: dict[str, str] = {}
+    with tempfile.TemporaryDirectory(prefix="callcraft-bench-", dir=options.scratch) as scratch:
+        for kind in options.databases:
+            problem = postgres_problem(options.postgres_url) if kind == "postgres" else None
+            if problem:
+                skipped[kind] = problem
+                print(f"skipping {kind}: {problem}", file=sys.stderr)
+                continue
+            print(f"{kind} ({scale.name} scale)", file=sys.stderr)
+            figures += bench_database(
+                kind, scale, options.seed, Path(scratch), options.postgres_url
+            )
+
+    print(
+        f"\nCallcraft benchmark — scale {scale.name} ({scale.agents:,} agents, "
+        f"{scale.events:,} events), seed {options.seed}, medians of {scale.runs} runs "
+        f"({scale.bulk_runs} for import and rebuild)\n"
+    )
+    print(table(figures))
+    for kind, problem in skipped.items():
+        print(f"\n{kind} skipped: {problem}")
+    write_json(
+        options.json,
+        figures,
+        {
+            "scale": scale.name,
+            "agents": scale.agents,
+            "events": scale.events,
+            "seed": options.seed,
+            "runs": scale.runs,
+            "bulk_runs": scale.bulk_runs,
+            "skipped": skipped,
+        },
+    )
+    print(f"\n(also written to {options.json})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,213 @@
+"""One database's benchmark: our figures and their ceilings, interleaved run by run."""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections import Counter
+from contextlib import ExitStack
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from bench.ceilings import (
+    CeilingApp,
+    library_bulk_saves,
+    library_durability,
+    library_log_read,
+    library_one_save_per_event,
+    raw_driver,
+    raw_log_read,
+)
+from bench.data import (
+    NOW,
+    command_for,
+    make_centre,
+    recognition_rows,
+    set_up_centre,
+    write_csv,
+)
+from bench.figures import (
+    available,
+    import_csv,
+    leaderboard_timings,
+    rebuild_read_models,
+    record_in_batches,
+    record_one_by_one,
+)
+from bench.measure import Figure, Series, percentile, rate
+from bench.places import Places
+from bench.scale import Scale
+from domain.application import Callcraft
+
+
+def say(message: str) -> None:
+    print(f"  {message}", file=sys.stderr, flush=True)
+
+
+def _timed(action: Any) -> tuple[Any, float]:
+    started = time.perf_counter()
+    result = action()
+    return result, time.perf_counter() - started
+
+
+def bench_database(
+    kind: str, scale: Scale, seed: int, root: Path, postgres_url: str
+) -> list[Figure]:
+    places = Places(kind, root, postgres_url)
+    centre = make_centre(scale.agents)
+    figures: list[Figure] = []
+    with ExitStack() as stack:
+        # --- one recording at a time, beside the library's and the driver's own rates ------
+        say(f"{kind}: setting up {scale.agents:,} agents")
+        single = stack.enter_context(places.fresh("single"))
+        app = Callcraft(env=single.event_env())
+        set_up_centre(app, centre)
+        n = scale.single_recordings
+        given: Counter[tuple[int, date]] = Counter()  # one kudos cap for the whole store
+        keyed = list(
+            recognition_rows(
+                seed, centre, scale.runs * n + 1, key_prefix="single", kudos_given=given
+            )
+        )
+        unkeyed = list(
+            recognition_rows(seed + 1, centre, scale.runs * n, keyed=False, kudos_given=given)
+        )
+        batched_count = max(1000, scale.bulk_rows // scale.runs)
+        batched = list(
+            recognition_rows(
+                seed + 2, centre, scale.runs * batched_count, key_prefix="many", kudos_given=given
+            )
+        )
+        app.record(command_for(keyed[0]), now=NOW)  # warm-up; and a real stored event's shape
+        last = app.recorder.max_notification_id() or 0
+        payload = bytes(app.recorder.select_notifications(last, 1)[0].state)
+        durability = library_durability(app, single)
+        say(f"{kind}: durability {durability.description}; event payload {len(payload)} bytes")
+
+        ceiling_place = stack.enter_context(places.fresh("ceiling"))
+        library = CeilingApp(env=ceiling_place.event_env())
+        raw = stack.enter_context(raw_driver(ceiling_place, durability))
+
+        ours_keyed = Series("Callcraft.record, idempotency key", "/s")
+        ours_unkeyed = Series("Callcraft.record, no key", "/s")
+        ours_many = Series("Callcraft.record_many, 1,000 per save", "/s")
+        lib_one = Series("library: one app.save per event", "/s", note=durability.description)
+        raw_one = Series("raw driver: one commit per row", "/s", note=durability.description)
+        lib_bulk = Series("library: 1,000 aggregates per save", "/s")
+        raw_bulk = Series("raw driver: one transaction", "/s")
+        c = scale.ceiling_rows
+        for run in range(scale.runs):
+            say(f"{kind}: one-at-a-time run {run + 1}/{scale.runs}")
+            part = slice(1 + run * n, 1 + (run + 1) * n)
+            ours_keyed.runs.append(rate(n, record_one_by_one(app, keyed[part])))
+            ours_unkeyed.runs.append(
+                rate(n, record_one_by_one(app, unkeyed[run * n : (run + 1) * n]))
+            )
+            lib_one.runs.append(rate(n, library_one_save_per_event(library, n)))
+            raw_one.runs.append(rate(c, raw.one_commit_per_row(c, payload)))
+            many = batched[run * batched_count : (run + 1) * batched_count]
+            ours_many.runs.append(rate(batched_count, record_in_batches(app, many)))
+            lib_bulk.runs.append(
+                rate(scale.bulk_rows, library_bulk_saves(library, scale.bulk_rows))
+            )
+            raw_bulk.runs.append(
+                rate(scale.bulk_rows, raw.one_transaction(scale.bulk_rows, payload))
+            )
+        figures += [
+            Figure("record one recognition, durable (idempotency key)", kind, ours_keyed, lib_one),
+            Figure("record one recognition, durable (no key)", kind, ours_unkeyed, lib_one),
+            Figure("library one-save-per-event vs raw commits", kind, lib_one, raw_one),
+            Figure("record_many, 1,000 per batch", kind, ours_many, lib_bulk),
+            Figure("library 1,000-aggregate saves vs raw", kind, lib_bulk, raw_bulk),
+        ]
+
+        # --- bulk import, then rebuild and leaderboards on the imported store ---------------
+        csv_path = root / f"recognitions-{seed}-{scale.agents}-{scale.events}.csv"
+        if not csv_path.exists():
+            say(f"{kind}: writing {scale.events:,} rows to {csv_path.name}")
+            write_csv(
+                csv_path, recognition_rows(seed + 3, centre, scale.events, key_prefix="import")
+            )
+        ours_import = Series("callcraft import (CSV)", "/s")
+        last_place = None
+        last_app: Callcraft | None = None
+        team_ids: list[Any] = []
+        agent_ids: list[Any] = []
+        for run in range(scale.bulk_runs):
+            place_stack = ExitStack()
+            place = place_stack.enter_context(places.fresh(f"import{run}"))
+            bulk_app = Callcraft(env=place.event_env())
+            team_ids, agent_ids = set_up_centre(bulk_app, centre)
+            if available("api.importer"):
+                say(f"{kind}: import run {run + 1}/{scale.bulk_runs}")
+                ours_import.runs.append(
+                    rate(scale.events, import_csv(bulk_app, csv_path, scale.events))
+                )
+            else:
+                say(f"{kind}: filling the log (no importer yet)")
+                rows = list(recognition_rows(seed + 3, centre, scale.events, key_prefix="import"))
+                record_in_batches(bulk_app, rows)()
+            if run == scale.bulk_runs - 1 or not available("api.importer"):
+                stack.enter_context(place_stack)
+                last_place, last_app = place, bulk_app
+                break
+            bulk_app.close()
+            place_stack.close()
+        assert last_place is not None
+        assert last_app is not None
+        lib_bulk_again = lib_bulk
+        figures.append(
+            Figure(
+                "bulk import (callcraft import)",
+                kind,
+                ours_import,
+                lib_bulk_again,
+                missing="" if available("api.importer") else "api.importer not built yet",
+            )
+        )
+
+        ours_rebuild = Series("callcraft rebuild", "/s")
+        raw_read = Series("raw driver: read the whole log", "/s")
+        lib_read = Series("library: read + decode the log", "/s")
+        total = last_app.recorder.max_notification_id() or 0
+        engine = None
+        if available("projections.rebuild"):
+            engine = last_place.read_engine()
+            stack.callback(engine.dispose)
+        for run in range(scale.bulk_runs):
+            say(f"{kind}: log reads and rebuild run {run + 1}/{scale.bulk_runs}")
+            count, seconds = _timed(raw_log_read(last_place))
+            raw_read.runs.append(count / seconds)
+            count, seconds = _timed(library_log_read(last_app))
+            lib_read.runs.append(count / seconds)
+            if engine is not None:
+                count, seconds = _timed(rebuild_read_models(last_app, engine))
+                ours_rebuild.runs.append(count / seconds)
+        missing = "" if engine is not None else "projections.rebuild not built yet"
+        figures += [
+            Figure(
+                f"full rebuild ({total:,} events)", kind, ours_rebuild, raw_read, missing=missing
+            ),
+            Figure("library log read+decode vs raw read", kind, lib_read, raw_read),
+        ]
+
+        p50 = Series("leaderboard page p50", "ms")
+        p99 = Series("leaderboard page p99", "ms")
+        if engine is not None and available("projections.queries"):
+            for run in range(scale.runs):
+                say(f"{kind}: leaderboard run {run + 1}/{scale.runs}")
+                timings = leaderboard_timings(
+                    engine, team_ids, agent_ids, scale.queries, seed + run
+                )
+                p50.runs.append(percentile(timings, 0.50))
+                p99.runs.append(percentile(timings, 0.99))
+        missing = "" if p50.runs else "projections.queries / rebuild not built yet"
+        figures += [
+            Figure("leaderboard page p50 (server-side)", kind, p50, missing=missing),
+            Figure("leaderboard page p99 (server-side)", kind, p99, missing=missing),
+        ]
+        last_app.close()
+        library.close()
+        app.close()
+    return figures
