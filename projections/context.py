@@ -1,19 +1,24 @@
 """What a batch of event handlers writes through: one connection, buffered inserts, the
 agents whose scores must be recomputed, and a small per-batch directory cache.
 
-Inserts are buffered and sent with ``executemany`` (fast rebuilds); any other statement
-flushes them first, so reads and updates always see every earlier event of the batch.
+Inserts are buffered and sent with one driver ``executemany`` per table (fast rebuilds); any
+other statement flushes them first, so reads and updates always see every earlier event of
+the batch. The agents a batch names are looked up in one query before it is applied.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
 from sqlalchemy import Connection, Executable, Result, Table, select
 
+from projections.bulk import bulk_insert
 from projections.tables import agents, teams
+
+LOOK_UP_CHUNK = 500
 
 
 @dataclass
@@ -46,8 +51,11 @@ class BatchContext:
 
     def flush(self) -> None:
         for table, rows in self._inserts.items():
-            if rows:
-                self.connection.execute(table.insert(), rows)
+            by_columns: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+            for row in rows:
+                by_columns.setdefault(tuple(row), []).append(row)
+            for same in by_columns.values():
+                bulk_insert(self.connection, table, same)
         self._inserts.clear()
 
     # --- what must be recomputed ------------------------------------------------------
@@ -69,6 +77,23 @@ class BatchContext:
                 AgentInfo(handle=row.handle, name=row.name, team_id=row.team_id) if row else None
             )
         return self._agents[agent_id]
+
+    def look_up_agents(self, agent_ids: Iterable[UUID]) -> None:
+        """Fetch the directory entries of ``agent_ids`` not cached yet, in few queries
+        (call before applying the batch: nothing of it is in the tables yet)."""
+        wanted = sorted({a for a in agent_ids if a not in self._agents})
+        for start in range(0, len(wanted), LOOK_UP_CHUNK):
+            chunk = wanted[start : start + LOOK_UP_CHUNK]
+            found = {
+                row.agent_id: AgentInfo(handle=row.handle, name=row.name, team_id=row.team_id)
+                for row in self.connection.execute(
+                    select(
+                        agents.c.agent_id, agents.c.handle, agents.c.name, agents.c.team_id
+                    ).where(agents.c.agent_id.in_(chunk))
+                )
+            }
+            for agent_id in chunk:
+                self._agents[agent_id] = found.get(agent_id)
 
     def remember_agent(self, agent_id: UUID, info: AgentInfo) -> None:
         self._agents[agent_id] = info

@@ -351,6 +351,15 @@ HANDLERS: dict[type[Any], Handler] = {
 """Events not listed (kudos allowances, password changes, ...) change no read model."""
 
 
+def agents_named(event: object) -> tuple[UUID | None, ...]:
+    """The agents whose directory entries applying ``event`` reads (looked up per batch)."""
+    if isinstance(event, Recording.Recognised):
+        return (event.agent_id, getattr(event, "from_agent", None))
+    if isinstance(event, Agent.AgentTransferred | Agent.AgentDeparted):
+        return (event.originator_id,)
+    return ()
+
+
 def apply_event(ctx: BatchContext, notification_id: int, event: object) -> None:
     handler = HANDLERS.get(type(event))
     if handler is not None:

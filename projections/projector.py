@@ -25,10 +25,10 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from domain.application import Callcraft
 from projections.context import BatchContext
-from projections.handlers import apply_event
+from projections.handlers import agents_named, apply_event
 from projections.schema import create_all
 from projections.scoring import RulebookCache, recompute_agents, recompute_every_agent
-from projections.tables import tracking
+from projections.tables import DERIVED_TABLES, tracking
 
 Progress = Callable[[int, int], None]
 """Called with (position reached, last notification id known) after each batch."""
@@ -157,6 +157,9 @@ class Projector:
                 is not None
             )
             ctx = BatchContext(connection)
+            ctx.look_up_agents(
+                a for _, event in events for a in agents_named(event) if a is not None
+            )
             for notification_id, event in events:
                 apply_event(ctx, notification_id, event)
                 if self.after_each_event is not None:
@@ -190,8 +193,13 @@ class Projector:
             )
             if gone.rowcount != 1:
                 return  # another projector finished the rescore
+            # No batch wrote a derived row while the marker was there; clearing the derived
+            # tables anyway keeps "fresh" (insert everything, compare nothing) true by
+            # construction. On empty tables it costs nothing.
+            for table in DERIVED_TABLES:
+                connection.execute(delete(table))
             history = self._rulebooks.history(connection)
-            recompute_every_agent(connection, history, self.timezone)
+            recompute_every_agent(connection, history, self.timezone, fresh=True)
         self._announce()
 
     def catch_up(self, progress: Progress | None = None) -> int:

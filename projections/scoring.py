@@ -13,13 +13,14 @@ from datetime import date, tzinfo
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Connection, Row, Table, and_, bindparam, delete, select, update
+from sqlalchemy import Connection, Row, Table, select
 
 from domain.competencies import ALL_COMPETENCIES, Competency
 from domain.facts import AgentHistory, FeedbackKind, Recognition, RecognitionKind
 from domain.periods import PeriodKey, period_totals
 from domain.rulebook import Publication, Rulebook, RulebookHistory, parse_rulebook
 from domain.scoring import AgentScore, score_agent
+from projections.bulk import bulk_delete, bulk_insert, bulk_update
 from projections.tables import (
     XP_COLUMNS,
     agent_badges,
@@ -31,6 +32,7 @@ from projections.tables import (
 )
 
 CHUNK = 200
+FRESH_CHUNK = 1000
 
 
 class RulebookCache:
@@ -53,21 +55,40 @@ class RulebookCache:
         return RulebookHistory(tuple(publications))
 
 
-def recognition_from_row(row: Row[Any]) -> Recognition:
+_KINDS: dict[str, RecognitionKind] = {kind.value: kind for kind in RecognitionKind}
+_FEEDBACK_KINDS: dict[str, FeedbackKind] = {kind.value: kind for kind in FeedbackKind}
+_COMPETENCY_SETS: dict[str, tuple[Competency, ...]] = {}
+
+
+def _competencies(stored: str) -> tuple[Competency, ...]:
+    """The competencies of a stored ``a;b`` string (few distinct strings: cached)."""
+    found = _COMPETENCY_SETS.get(stored)
+    if found is None:
+        found = tuple(Competency(c) for c in stored.split(";") if c)
+        if len(_COMPETENCY_SETS) < 10_000:
+            _COMPETENCY_SETS[stored] = found
+    return found
+
+
+def recognition_from_row(row: Row[Any] | tuple[Any, ...]) -> Recognition:
+    """A recognition from a row of :data:`_FACT_COLUMNS` (positional, for speed)."""
+    (recording_id, sequence, agent_id, kind, competencies, occurred_at, rating, feedback_kind,
+     score, from_agent) = row[:10]  # fmt: skip
     return Recognition(
-        recording_id=row.recording_id,
-        agent_id=row.agent_id,
-        kind=RecognitionKind(row.kind),
-        competencies=tuple(Competency(c) for c in row.competencies.split(";") if c),
-        occurred_at=row.occurred_at,
-        sequence=row.notification_id,
-        rating=row.rating,
-        feedback_kind=FeedbackKind(row.feedback_kind) if row.feedback_kind else None,
-        score=row.score,
-        from_agent=row.from_agent,
+        recording_id=recording_id,
+        agent_id=agent_id,
+        kind=_KINDS[kind],
+        competencies=_competencies(competencies),
+        occurred_at=occurred_at,
+        sequence=sequence,
+        rating=rating,
+        feedback_kind=_FEEDBACK_KINDS[feedback_kind] if feedback_kind else None,
+        score=score,
+        from_agent=from_agent,
     )
 
 
+# The order matters: recognition_from_row and _Facts unpack rows by position.
 _FACT_COLUMNS = (
     recognitions.c.recording_id,
     recognitions.c.notification_id,
@@ -85,6 +106,11 @@ _FACT_COLUMNS = (
     recognitions.c.rule,
     recognitions.c.capped,
 )
+
+
+# Positions in a row of _FACT_COLUMNS.
+_RECORDING_ID, _RETRACTED, _DERIVED = 0, 10, slice(11, 15)
+_NOT_SCORED = (0, None, None, False)
 
 
 @dataclass
@@ -128,17 +154,23 @@ def recompute_agents(
     return done
 
 
-def recompute_every_agent(connection: Connection, history: RulebookHistory, tz: tzinfo) -> int:
+def recompute_every_agent(
+    connection: Connection, history: RulebookHistory, tz: tzinfo, *, fresh: bool = False
+) -> int:
+    """Recompute every agent. ``fresh``: no derived row has been written since the tables
+    were created (the end of a rebuild), so nothing is read back or compared: every derived
+    row is inserted."""
     done = 0
-    for chunk in every_agent(connection):
-        done += _recompute_chunk(connection, chunk, history, tz)
+    for chunk in every_agent(connection, FRESH_CHUNK if fresh else CHUNK):
+        done += _recompute_chunk(connection, chunk, history, tz, fresh=fresh)
     return done
 
 
 def _load_facts(connection: Connection, chunk: Sequence[UUID]) -> dict[UUID, _Facts]:
+    """The facts of ``chunk``'s agents, two queries in all."""
     facts = {agent_id: _Facts([], []) for agent_id in chunk}
     for row in connection.execute(select(*_FACT_COLUMNS).where(recognitions.c.agent_id.in_(chunk))):
-        facts[row.agent_id].received.append(row)
+        facts[row[2]].received.append(row)
     for row in connection.execute(
         select(*_FACT_COLUMNS).where(
             recognitions.c.from_agent.in_(chunk),
@@ -146,12 +178,17 @@ def _load_facts(connection: Connection, chunk: Sequence[UUID]) -> dict[UUID, _Fa
             recognitions.c.retracted.is_(False),
         )
     ):
-        facts[row.from_agent].given.append(recognition_from_row(row))
+        facts[row[9]].given.append(recognition_from_row(row))
     return facts
 
 
 def _recompute_chunk(
-    connection: Connection, chunk: Sequence[UUID], history: RulebookHistory, tz: tzinfo
+    connection: Connection,
+    chunk: Sequence[UUID],
+    history: RulebookHistory,
+    tz: tzinfo,
+    *,
+    fresh: bool = False,
 ) -> int:
     directory = {
         row.agent_id: row
@@ -168,7 +205,7 @@ def _recompute_chunk(
     scores: dict[UUID, AgentScore] = {}
     for agent_id in present:
         agent_facts = facts[agent_id]
-        received = tuple(recognition_from_row(r) for r in agent_facts.received if not r.retracted)
+        received = tuple(recognition_from_row(r) for r in agent_facts.received if not r[_RETRACTED])
         scores[agent_id] = score_agent(
             AgentHistory(
                 agent_id=agent_id, received=received, kudos_given=tuple(agent_facts.given)
@@ -177,9 +214,9 @@ def _recompute_chunk(
             tz,
         )
     _write_points(connection, facts, scores)
-    _write_profiles(connection, present, directory, scores)
-    _write_badges(connection, present, scores)
-    _write_period_xp(connection, present, scores, tz)
+    _write_profiles(connection, present, directory, scores, fresh=fresh)
+    _write_badges(connection, present, scores, fresh=fresh)
+    _write_period_xp(connection, present, scores, tz, fresh=fresh)
     return len(present)
 
 
@@ -193,27 +230,24 @@ def _write_points(
     for agent_id, agent_facts in facts.items():
         lines = {line.recording_id: line for line in scores[agent_id].lines}
         for row in agent_facts.received:
-            line = lines.get(row.recording_id)
+            line = lines.get(row[_RECORDING_ID])
             wanted = (
                 (line.points, line.rulebook_version, line.rule, line.capped)
                 if line is not None
-                else (0, None, None, False)
+                else _NOT_SCORED
             )
-            if (row.points, row.rulebook_version, row.rule, bool(row.capped)) != wanted:
+            points, version, rule, capped = row[_DERIVED]
+            if (points, version, rule, bool(capped)) != wanted:
                 changes.append(
                     {
-                        "b_recording_id": row.recording_id,
+                        "b_recording_id": row[_RECORDING_ID],
                         "points": wanted[0],
                         "rulebook_version": wanted[1],
                         "rule": wanted[2],
                         "capped": wanted[3],
                     }
                 )
-    if changes:
-        connection.execute(
-            update(recognitions).where(recognitions.c.recording_id == bindparam("b_recording_id")),
-            changes,
-        )
+    bulk_update(connection, recognitions, ("recording_id",), changes)
 
 
 def profile_values(score: AgentScore, team_id: UUID, departed: bool) -> dict[str, Any]:
@@ -239,13 +273,19 @@ def _write_profiles(
     present: Sequence[UUID],
     directory: Mapping[UUID, Row[Any]],
     scores: Mapping[UUID, AgentScore],
+    *,
+    fresh: bool = False,
 ) -> None:
-    existing = {
-        row.agent_id: dict(row._mapping)
-        for row in connection.execute(
-            select(agent_profiles).where(agent_profiles.c.agent_id.in_(present))
-        )
-    }
+    existing = (
+        {}
+        if fresh
+        else {
+            row.agent_id: dict(row._mapping)
+            for row in connection.execute(
+                select(agent_profiles).where(agent_profiles.c.agent_id.in_(present))
+            )
+        }
+    )
     inserts: list[dict[str, Any]] = []
     changes: list[dict[str, Any]] = []
     for agent_id in present:
@@ -256,13 +296,8 @@ def _write_profiles(
             inserts.append(wanted)
         elif current != wanted:
             changes.append({("b_agent_id" if k == "agent_id" else k): v for k, v in wanted.items()})
-    if inserts:
-        connection.execute(agent_profiles.insert(), inserts)
-    if changes:
-        connection.execute(
-            update(agent_profiles).where(agent_profiles.c.agent_id == bindparam("b_agent_id")),
-            changes,
-        )
+    bulk_insert(connection, agent_profiles, inserts)
+    bulk_update(connection, agent_profiles, ("agent_id",), changes)
 
 
 def badge_values(score: AgentScore) -> dict[str, dict[str, Any]]:
@@ -282,14 +317,22 @@ def badge_values(score: AgentScore) -> dict[str, dict[str, Any]]:
 
 
 def _write_badges(
-    connection: Connection, present: Sequence[UUID], scores: Mapping[UUID, AgentScore]
+    connection: Connection,
+    present: Sequence[UUID],
+    scores: Mapping[UUID, AgentScore],
+    *,
+    fresh: bool = False,
 ) -> None:
-    existing: dict[tuple[UUID, str], dict[str, Any]] = {
-        (row.agent_id, row.badge_key): dict(row._mapping)
-        for row in connection.execute(
-            select(agent_badges).where(agent_badges.c.agent_id.in_(present))
-        )
-    }
+    existing: dict[tuple[UUID, str], dict[str, Any]] = (
+        {}
+        if fresh
+        else {
+            (row.agent_id, row.badge_key): dict(row._mapping)
+            for row in connection.execute(
+                select(agent_badges).where(agent_badges.c.agent_id.in_(present))
+            )
+        }
+    )
     wanted: dict[tuple[UUID, str], dict[str, Any]] = {}
     for agent_id in present:
         for key, values in badge_values(scores[agent_id]).items():
@@ -301,33 +344,60 @@ def period_values(score: AgentScore, tz: tzinfo) -> dict[PeriodKey, int]:
     return period_totals(score, tz)
 
 
+PeriodRowKey = tuple[str, date, str, UUID]
+
+
 def _write_period_xp(
     connection: Connection,
     present: Sequence[UUID],
     scores: Mapping[UUID, AgentScore],
     tz: tzinfo,
+    *,
+    fresh: bool = False,
 ) -> None:
-    existing: dict[tuple[str, date, str, UUID], dict[str, Any]] = {
-        (row.window, row.period_start, row.competency, row.agent_id): dict(row._mapping)
-        for row in connection.execute(select(period_xp).where(period_xp.c.agent_id.in_(present)))
-    }
-    wanted: dict[tuple[str, date, str, UUID], dict[str, Any]] = {}
+    """Bring ``period_xp`` in line, comparing XP by key (the only non-key column)."""
+    existing: dict[PeriodRowKey, int] = {}
+    if not fresh:
+        query = select(
+            period_xp.c.window,
+            period_xp.c.period_start,
+            period_xp.c.competency,
+            period_xp.c.agent_id,
+            period_xp.c.xp,
+        ).where(period_xp.c.agent_id.in_(present))
+        existing = {(w, s, c, a): xp for w, s, c, a, xp in connection.execute(query)}
+    inserts: list[dict[str, Any]] = []
+    changes: list[dict[str, Any]] = []
+    seen: set[PeriodRowKey] = set()
     for agent_id in present:
         for (window, start, competency), xp in period_values(scores[agent_id], tz).items():
-            wanted[(window, start, competency, agent_id)] = {
-                "window": window,
-                "period_start": start,
-                "competency": competency,
-                "agent_id": agent_id,
-                "xp": xp,
-            }
-    _apply_differences(
-        connection,
-        period_xp,
-        ("window", "period_start", "competency", "agent_id"),
-        existing,
-        wanted,
-    )
+            key = (window, start, competency, agent_id)
+            seen.add(key)
+            current = existing.get(key)
+            if current == xp:
+                continue
+            row = {"window": window, "period_start": start, "competency": competency}
+            if current is None:
+                inserts.append({**row, "agent_id": agent_id, "xp": xp})
+            else:
+                changes.append(
+                    {
+                        "b_window": window,
+                        "b_period_start": start,
+                        "b_competency": competency,
+                        "b_agent_id": agent_id,
+                        "xp": xp,
+                    }
+                )
+    keys = ("window", "period_start", "competency", "agent_id")
+    gone = [
+        {"b_window": w, "b_period_start": s, "b_competency": c, "b_agent_id": a}
+        for (w, s, c, a) in existing
+        if (w, s, c, a) not in seen
+    ]
+    bulk_delete(connection, period_xp, keys, gone)
+    bulk_insert(connection, period_xp, inserts)
+    bulk_update(connection, period_xp, keys, changes)
 
 
 def _apply_differences(
@@ -338,7 +408,6 @@ def _apply_differences(
     wanted: Mapping[Any, dict[str, Any]],
 ) -> None:
     """Insert the new rows, update the changed ones, delete the ones no longer wanted."""
-    where = and_(*(table.c[k] == bindparam(f"b_{k}") for k in keys))
     gone = [{f"b_{k}": existing[key][k] for k in keys} for key in existing if key not in wanted]
     new = [values for key, values in wanted.items() if key not in existing]
     changed = [
@@ -349,9 +418,6 @@ def _apply_differences(
         for key, values in wanted.items()
         if key in existing and existing[key] != values
     ]
-    if gone:
-        connection.execute(delete(table).where(where), gone)
-    if new:
-        connection.execute(table.insert(), new)
-    if changed:
-        connection.execute(update(table).where(where), changed)
+    bulk_delete(connection, table, keys, gone)
+    bulk_insert(connection, table, new)
+    bulk_update(connection, table, keys, changed)
