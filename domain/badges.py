@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, tzinfo
 from typing import TYPE_CHECKING
 from uuid import UUID
 
@@ -131,15 +131,22 @@ def is_praise(metric: ComebackMetric, recognition: Recognition) -> bool:
     )
 
 
-def _comeback_steps(metric: ComebackMetric, history: AgentHistory) -> list[MetricStep]:
-    reach = timedelta(days=metric.within_days)
+def _comeback_steps(metric: ComebackMetric, history: AgentHistory, tz: tzinfo) -> list[MetricStep]:
+    """The window is counted in the organisation's calendar days (not in hours), so a change
+    of clocks or the time of day never moves a comeback in or out of it."""
+
+    def day(recognition: Recognition) -> date:
+        return recognition.occurred_at.astimezone(tz).date()
+
     open_coaching: deque[Recognition] = deque()
     steps: list[MetricStep] = []
     for feedback in _ordered(history.received):
         if is_coaching(metric, feedback):
             open_coaching.append(feedback)
         elif is_praise(metric, feedback):
-            while open_coaching and feedback.occurred_at - open_coaching[0].occurred_at > reach:
+            while (
+                open_coaching and (day(feedback) - day(open_coaching[0])).days > metric.within_days
+            ):
                 open_coaching.popleft()
             if open_coaching:
                 coaching = open_coaching.popleft()
@@ -168,22 +175,25 @@ def _competency_xp_steps(
 
 
 def metric_steps(
-    metric: BadgeMetric, history: AgentHistory, lines: Sequence[XpLine]
+    metric: BadgeMetric, history: AgentHistory, lines: Sequence[XpLine], tz: tzinfo = UTC
 ) -> list[MetricStep]:
     """The growth of ``metric`` over the history, in ``order_key`` order."""
     if isinstance(metric, CountMetric):
         return _count_steps(metric, history)
     if isinstance(metric, ComebackMetric):
-        return _comeback_steps(metric, history)
+        return _comeback_steps(metric, history, tz)
     if isinstance(metric, KudosMetric):
         return _kudos_steps(history)
     return _competency_xp_steps(metric, history, lines)
 
 
 def evaluate_badge(
-    definition: BadgeDefinition, history: AgentHistory, lines: Sequence[XpLine]
+    definition: BadgeDefinition,
+    history: AgentHistory,
+    lines: Sequence[XpLine],
+    tz: tzinfo = UTC,
 ) -> BadgeStatus:
-    steps = metric_steps(definition.metric, history, lines)
+    steps = metric_steps(definition.metric, history, lines, tz)
     pending = list(definition.thresholds.items())
     earned: list[TierAward] = []
     evidence: list[UUID] = []
@@ -213,10 +223,13 @@ def evaluate_badge(
 
 
 def evaluate_badges(
-    definitions: Iterable[BadgeDefinition], history: AgentHistory, lines: Sequence[XpLine]
+    definitions: Iterable[BadgeDefinition],
+    history: AgentHistory,
+    lines: Sequence[XpLine],
+    tz: tzinfo = UTC,
 ) -> tuple[BadgeStatus, ...]:
     """The status of every badge defined, in the rulebook's order."""
-    return tuple(evaluate_badge(d, history, lines) for d in definitions)
+    return tuple(evaluate_badge(d, history, lines, tz) for d in definitions)
 
 
 def tier_rank(tier: Tier | None) -> int:

@@ -154,6 +154,6 @@ def score_agent(history: AgentHistory, rulebooks: RulebookHistory, tz: tzinfo) -
         streak=streak_summary(
             (local_day(r.occurred_at, tz) for r in history.received), latest.streak_working_days
         ),
-        badges=evaluate_badges(latest.badges, history, lines),
+        badges=evaluate_badges(latest.badges, history, lines, tz),
         lines=lines,
     )

@@ -4,6 +4,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
+from zoneinfo import ZoneInfo
 
 from hypothesis import given
 
@@ -240,3 +241,25 @@ def test_more_history_never_lowers_a_life_skill_badge(
         new = evaluate_badge(definition, bigger, after.lines)
         assert new.progress >= old.progress
         assert tier_rank(new.tier) >= tier_rank(old.tier)
+
+
+def test_the_comeback_window_counts_calendar_days_in_the_organisations_time_zone() -> None:
+    london = ZoneInfo("Europe/London")
+    # 14 local days apart across the end of summer time (25 hours more than 13 days in UTC).
+    coaching = make_recognition(
+        RecognitionKind.FEEDBACK_GIVEN,
+        datetime(2024, 10, 15, 10, tzinfo=london),
+        agent_id=UUID(int=7),
+        rating=2,
+        feedback_kind=FeedbackKind.COACHING,
+    )
+    praise = make_recognition(
+        RecognitionKind.FEEDBACK_GIVEN,
+        datetime(2024, 10, 29, 11, tzinfo=london),
+        agent_id=UUID(int=7),
+        rating=5,
+        feedback_kind=FeedbackKind.PRAISE,
+    )
+    history = AgentHistory(UUID(int=7), received=(coaching, praise))
+    definition = load_default_rulebook().badge("failure_is_a_teacher")
+    assert evaluate_badge(definition, history, (), london).progress == 1
