@@ -9,6 +9,15 @@ from api.settings import SettingsError, sqlite_path
 
 SQLITE_LOCK_TIMEOUT_SECONDS = "30"
 
+# The library's aggregate cache, fast-forwarded from the store on every read (one query
+# for the events after the cached version), so a command reads an agent with one cheap
+# query instead of a snapshot look-up plus its events; other processes' writes are seen.
+AGGREGATE_CACHE = {
+    "AGGREGATE_CACHE_MAXSIZE": "20000",
+    "AGGREGATE_CACHE_FASTFORWARD": "y",
+    "DEEPCOPY_FROM_AGGREGATE_CACHE": "y",
+}
+
 
 def event_store_env(database_url: str, *, schema: str | None = None) -> dict[str, str]:
     """The ``env`` for ``Callcraft(env=...)``: the built-in sqlite or postgres recorder."""
@@ -17,6 +26,7 @@ def event_store_env(database_url: str, *, schema: str | None = None) -> dict[str
         if path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         return {
+            **AGGREGATE_CACHE,
             "PERSISTENCE_MODULE": "eventsourcing.sqlite",
             "SQLITE_DBNAME": path if path != ":memory:" else "file::memory:?cache=shared",
             "SQLITE_LOCK_TIMEOUT": SQLITE_LOCK_TIMEOUT_SECONDS,
@@ -26,6 +36,7 @@ def event_store_env(database_url: str, *, schema: str | None = None) -> dict[str
         if not parts.path.strip("/"):
             raise SettingsError("DATABASE_URL names no PostgreSQL database")
         env = {
+            **AGGREGATE_CACHE,
             "PERSISTENCE_MODULE": "eventsourcing.postgres",
             "POSTGRES_DBNAME": unquote(parts.path.lstrip("/")),
             "POSTGRES_HOST": parts.hostname or "127.0.0.1",
