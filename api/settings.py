@@ -9,6 +9,8 @@ from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 DEFAULT_DATABASE_URL = "sqlite:///var/callcraft.db"
+DEFAULT_MAX_BODY_BYTES = 2 * 1024 * 1024  # a batch of 1,000 recordings with full notes fits
+MIN_SECRET_LENGTH = 32
 
 
 class SettingsError(ValueError):
@@ -27,6 +29,12 @@ class Settings:
     projector_poll_seconds: float = 0.2
     read_your_writes_timeout: float = 2.0
     demo_seed: int = 2026
+    secure_cookies: bool = False
+    secret_key: str | None = None
+    session_hours: float = 12.0
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+    signin_attempts: int = 5
+    signin_window_seconds: int = 300
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -73,6 +81,13 @@ def _number(name: str, value: str, kind: type[int] | type[float]) -> float:
     return number
 
 
+def _positive(name: str, value: str) -> float:
+    number = _number(name, value, float)
+    if number <= 0:
+        raise SettingsError(f"{name} must be more than zero")
+    return number
+
+
 def _in_range(name: str, value: str, low: int, high: int) -> int:
     number = int(_number(name, value, int))
     if not low <= number <= high:
@@ -114,6 +129,29 @@ SETTINGS_DOC: tuple[tuple[str, str, str], ...] = (
         "Seconds a write waits, at most, for the projections to show its effect",
     ),
     ("CALLCRAFT_DEMO_SEED", "2026", "Seed of `callcraft demo` (the same seed, the same centre)"),
+    (
+        "CALLCRAFT_SECURE_COOKIES",
+        "false",
+        "Mark the session and CSRF cookies Secure: true whenever the site is served over HTTPS",
+    ),
+    (
+        "CALLCRAFT_SECRET_KEY",
+        "(random)",
+        "Signs the CSRF tokens (at least 32 characters). Default: a random key per process, so "
+        "set it when several web processes serve one site",
+    ),
+    ("CALLCRAFT_SESSION_HOURS", "12.0", "Hours a sign-in lasts"),
+    (
+        "CALLCRAFT_MAX_BODY_BYTES",
+        str(DEFAULT_MAX_BODY_BYTES),
+        "Largest request body accepted (bytes); a larger one is refused with 413",
+    ),
+    (
+        "CALLCRAFT_SIGNIN_ATTEMPTS",
+        "5",
+        "Failed sign-ins allowed per username and address within the window; then 429",
+    ),
+    ("CALLCRAFT_SIGNIN_WINDOW_SECONDS", "300", "The window of the sign-in rate limit (seconds)"),
 )
 
 
@@ -142,6 +180,14 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     wait = get("CALLCRAFT_READ_YOUR_WRITES_TIMEOUT")
     seed = get("CALLCRAFT_DEMO_SEED")
     run_projector = get("CALLCRAFT_RUN_PROJECTOR")
+    secure = get("CALLCRAFT_SECURE_COOKIES")
+    secret = get("CALLCRAFT_SECRET_KEY")
+    if secret is not None and len(secret) < MIN_SECRET_LENGTH:
+        raise SettingsError(f"CALLCRAFT_SECRET_KEY must be at least {MIN_SECRET_LENGTH} characters")
+    hours = get("CALLCRAFT_SESSION_HOURS")
+    body = get("CALLCRAFT_MAX_BODY_BYTES")
+    attempts = get("CALLCRAFT_SIGNIN_ATTEMPTS")
+    window = get("CALLCRAFT_SIGNIN_WINDOW_SECONDS")
     return Settings(
         database_url=database_url,
         read_database_url=get("CALLCRAFT_READ_DATABASE_URL"),
@@ -165,4 +211,24 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
             else defaults.read_your_writes_timeout
         ),
         demo_seed=int(_number("CALLCRAFT_DEMO_SEED", seed, int)) if seed else defaults.demo_seed,
+        secure_cookies=_bool("CALLCRAFT_SECURE_COOKIES", secure) if secure else False,
+        secret_key=secret,
+        session_hours=(
+            _positive("CALLCRAFT_SESSION_HOURS", hours) if hours else defaults.session_hours
+        ),
+        max_body_bytes=(
+            _in_range("CALLCRAFT_MAX_BODY_BYTES", body, 1024, 1024**3)
+            if body
+            else defaults.max_body_bytes
+        ),
+        signin_attempts=(
+            _in_range("CALLCRAFT_SIGNIN_ATTEMPTS", attempts, 1, 1000)
+            if attempts
+            else defaults.signin_attempts
+        ),
+        signin_window_seconds=(
+            _in_range("CALLCRAFT_SIGNIN_WINDOW_SECONDS", window, 1, 86_400)
+            if window
+            else defaults.signin_window_seconds
+        ),
     )

@@ -10,6 +10,7 @@ from collections.abc import Callable, Mapping, Sequence
 from contextlib import suppress
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, tzinfo
+from secrets import token_urlsafe
 from threading import Lock
 from typing import Any, ClassVar, TypeVar, cast
 from uuid import UUID, uuid4
@@ -31,12 +32,14 @@ from domain.exceptions import (
     UnknownAgent,
     UnknownRecording,
     UnknownTeam,
+    UnknownToken,
     UnknownUser,
 )
 from domain.facts import RecognitionKind
 from domain.identity import agent_id_for, recording_id_for, rulebook_id_for, user_id_for
 from domain.kudos import KudosAllowance
 from domain.organisation import Team
+from domain.principals import TokenScope
 from domain.publications import RulebookPublication
 from domain.recordings import (
     CLOCK_SKEW_ALLOWANCE,
@@ -55,10 +58,14 @@ from domain.rulebook import (
     rulebook_to_data,
 )
 from domain.text import clean_text
+from domain.tokens import ApiToken, hash_secret, token_id_for
 
 MAX_BATCH = 1000
 ACTOR_MAX_LENGTH = 100
 MAX_ATTEMPTS = 8
+TOKEN_SECRET_PREFIX = "cc_"  # noqa: S105 - a prefix, not a secret
+TOKEN_SECRET_BYTES = 32
+TOKEN_SECRET_MAX_LENGTH = 200
 DEFAULT_RULEBOOK_EFFECTIVE_FROM = datetime(2000, 1, 1, tzinfo=UTC)
 
 EVENT_CLASS_FOR_KIND: Mapping[RecognitionKind, type[Recording.Recognised]] = {
@@ -114,6 +121,16 @@ class RecordingRecord:
     kind: RecognitionKind
     recorded_by: str
     retracted: bool
+
+
+@dataclass(frozen=True)
+class TokenRecord:
+    id: UUID
+    name: str
+    scopes: frozenset[TokenScope]
+    recording_identity: str
+    issued_by: str
+    revoked: bool
 
 
 class DateAsISO(Transcoding):
@@ -181,8 +198,16 @@ class Callcraft(Application[UUID]):
                 continue
         raise Conflict("the record is busy: another change kept overlapping; try again")
 
-    def _agent(self, agent_id: UUID) -> Agent:
-        return self._get(Agent, agent_id, UnknownAgent(f"no agent with id {agent_id}"))
+    def _agent(self, agent_id: UUID, *, for_reading: bool = False) -> Agent:
+        """``for_reading``: the caller will not change it, so the cached copy is shared."""
+        missing = UnknownAgent(f"no agent with id {agent_id}")
+        try:
+            agent: Aggregate = self.repository.get(agent_id, deepcopy_from_cache=not for_reading)
+        except AggregateNotFoundError:
+            raise missing from None
+        if not isinstance(agent, Agent):
+            raise missing
+        return agent
 
     # --- rulebooks -----------------------------------------------------------------------
 
@@ -365,6 +390,60 @@ class Callcraft(Application[UUID]):
         except UnknownUser:
             raise UnknownUser(f"no user called {username!r}") from None
 
+    # --- API tokens ----------------------------------------------------------------------
+
+    def issue_token(
+        self,
+        *,
+        name: str,
+        scopes: object,
+        recording_identity: str | None = None,
+        issued_by: str,
+    ) -> tuple[UUID, str]:
+        """A new API token: its id and its secret (shown once; only its hash is kept)."""
+        _require_actor(issued_by, "issued_by")
+        secret = TOKEN_SECRET_PREFIX + token_urlsafe(TOKEN_SECRET_BYTES)
+        token = ApiToken.issue(
+            name=name,
+            token_hash=hash_secret(secret),
+            scopes=scopes,
+            recording_identity=recording_identity,
+            issued_by=issued_by,
+        )
+        self.save(token)
+        return token.id, secret
+
+    def revoke_token(self, *, token_id: UUID, revoked_by: str) -> None:
+        _require_actor(revoked_by, "revoked_by")
+
+        def attempt() -> None:
+            token = self._get(ApiToken, token_id, UnknownToken(f"no API token with id {token_id}"))
+            token.revoke(revoked_by=revoked_by)
+            self.save(token)
+
+        self._retrying(attempt)
+
+    def token(self, token_id: UUID) -> TokenRecord:
+        token = self._get(ApiToken, token_id, UnknownToken(f"no API token with id {token_id}"))
+        return TokenRecord(
+            id=token.id,
+            name=token.name,
+            scopes=token.token_scopes,
+            recording_identity=token.recording_identity,
+            issued_by=token.issued_by,
+            revoked=token.revoked,
+        )
+
+    def token_by_secret(self, secret: str) -> TokenRecord | None:
+        """The live (not revoked) token whose secret this is, or None."""
+        if not secret or len(secret) > TOKEN_SECRET_MAX_LENGTH:
+            return None
+        try:
+            found = self.token(token_id_for(hash_secret(secret)))
+        except UnknownToken:
+            return None
+        return None if found.revoked else found
+
     # --- agents --------------------------------------------------------------------------
 
     def enrol_agent(
@@ -468,7 +547,7 @@ class Callcraft(Application[UUID]):
 
         def agent(agent_id: UUID) -> Agent:
             if agent_id not in agents:
-                agents[agent_id] = self._agent(agent_id)
+                agents[agent_id] = self._agent(agent_id, for_reading=True)
             return agents[agent_id]
 
         for index, command in enumerate(commands):

@@ -32,6 +32,10 @@ class UnknownUser(NotFound):
     field = "user"
 
 
+class UnknownToken(NotFound):
+    """No API token with that id."""
+
+
 class UnknownRecording(NotFound):
     field = "recording_id"
 

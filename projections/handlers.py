@@ -29,6 +29,7 @@ from projections.tables import (
     teams,
     users,
 )
+from projections.tokens import TOKEN_HANDLERS
 
 KIND_LABELS: dict[str, str] = {
     RecognitionKind.FEEDBACK_GIVEN.value: "Feedback given",
@@ -347,6 +348,7 @@ HANDLERS: dict[type[Any], Handler] = {
     Recording.InitiativeTaken: recognised,
     Recording.KudosGiven: recognised,
     Recording.RecordingRetracted: recording_retracted,
+    **TOKEN_HANDLERS,
 }
 """Events not listed (kudos allowances, password changes, ...) change no read model."""
 

@@ -15,6 +15,9 @@ from typing import Any
 
 import pytest
 
+from api.bootstrap import build_application
+from api.settings import load_settings
+
 ROOT = Path(__file__).resolve().parents[2]
 CALLCRAFT = ROOT / ".venv" / "bin" / "callcraft"
 STARTUP_LIMIT_SECONDS = 120
@@ -26,9 +29,20 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def get_json(url: str) -> Any:
-    with urllib.request.urlopen(url, timeout=10) as response:
+def get_json(url: str, headers: dict[str, str] | None = None) -> Any:
+    request = urllib.request.Request(url, headers=headers or {})
+    with urllib.request.urlopen(request, timeout=10) as response:
         return json.loads(response.read())
+
+
+def read_token(env: dict[str, str]) -> dict[str, str]:
+    """A read-scoped API token, issued straight into the store (the API needs read rights)."""
+    app = build_application(load_settings(env))
+    try:
+        _token_id, secret = app.issue_token(name="serve test", scopes=["read"], issued_by="test")
+    finally:
+        app.close()
+    return {"Authorization": f"Bearer {secret}"}
 
 
 def test_serve_answers_over_http_with_the_projector_running_inside(tmp_path: Path) -> None:
@@ -44,6 +58,7 @@ def test_serve_answers_over_http_with_the_projector_running_inside(tmp_path: Pat
         check=False,
     )
     assert seeded.returncode == 0, seeded.stderr
+    token = read_token(env)
     port = free_port()
     server = subprocess.Popen(
         [str(CALLCRAFT), "serve", "--host", "127.0.0.1", "--port", str(port)],
@@ -71,13 +86,17 @@ def test_serve_answers_over_http_with_the_projector_running_inside(tmp_path: Pat
         assert health["projector_running"] is True
         assert health["projector_position"] == health["log_position"] > 0
 
-        board = get_json(f"{base}/api/v1/leaderboards?window=all&limit=5")
+        with pytest.raises(urllib.error.HTTPError) as anonymous:
+            get_json(f"{base}/api/v1/leaderboards")
+        assert anonymous.value.code == 401
+
+        board = get_json(f"{base}/api/v1/leaderboards?window=all&limit=5", token)
         assert board["total"] == 7  # eight agents, one departed
         assert len(board["rows"]) == 5
         assert board["rows"][0]["rank"] == 1
 
         with pytest.raises(urllib.error.HTTPError) as refused:
-            urllib.request.urlopen(f"{base}/api/v1/leaderboards?window=year", timeout=10)
+            get_json(f"{base}/api/v1/leaderboards?window=year", token)
         assert refused.value.code == 400
         assert json.loads(refused.value.read())["field"] == "window"
     finally:

@@ -27,6 +27,12 @@ EVERY_VARIABLE = {
     "CALLCRAFT_PROJECTOR_POLL_SECONDS": "0.5",
     "CALLCRAFT_READ_YOUR_WRITES_TIMEOUT": "3.5",
     "CALLCRAFT_DEMO_SEED": "7",
+    "CALLCRAFT_SECURE_COOKIES": "true",
+    "CALLCRAFT_SECRET_KEY": "k" * 40,
+    "CALLCRAFT_SESSION_HOURS": "8",
+    "CALLCRAFT_MAX_BODY_BYTES": "4096",
+    "CALLCRAFT_SIGNIN_ATTEMPTS": "3",
+    "CALLCRAFT_SIGNIN_WINDOW_SECONDS": "60",
 }
 
 
@@ -56,6 +62,12 @@ def test_the_documented_defaults_are_the_defaults_load_settings_applies() -> Non
         "CALLCRAFT_PROJECTOR_POLL_SECONDS": str(settings.projector_poll_seconds),
         "CALLCRAFT_READ_YOUR_WRITES_TIMEOUT": str(settings.read_your_writes_timeout),
         "CALLCRAFT_DEMO_SEED": str(settings.demo_seed),
+        "CALLCRAFT_SECURE_COOKIES": str(settings.secure_cookies).lower(),
+        "CALLCRAFT_SECRET_KEY": "(random)",
+        "CALLCRAFT_SESSION_HOURS": str(settings.session_hours),
+        "CALLCRAFT_MAX_BODY_BYTES": str(settings.max_body_bytes),
+        "CALLCRAFT_SIGNIN_ATTEMPTS": str(settings.signin_attempts),
+        "CALLCRAFT_SIGNIN_WINDOW_SECONDS": str(settings.signin_window_seconds),
     }
     assert {name: default for name, default, _ in SETTINGS_DOC} == applied
 
@@ -73,6 +85,11 @@ def test_every_variable_is_read_into_its_setting() -> None:
     assert settings.projector_poll_seconds == 0.5
     assert settings.read_your_writes_timeout == 3.5
     assert settings.demo_seed == 7
+    assert settings.secure_cookies is True
+    assert settings.secret_key == "k" * 40
+    assert settings.session_hours == 8.0
+    assert settings.max_body_bytes == 4096
+    assert (settings.signin_attempts, settings.signin_window_seconds) == (3, 60)
 
 
 def test_every_documented_variable_changes_the_settings() -> None:
@@ -112,6 +129,12 @@ def test_an_empty_value_counts_as_unset() -> None:
         ("CALLCRAFT_READ_YOUR_WRITES_TIMEOUT", "forever"),
         ("CALLCRAFT_READ_YOUR_WRITES_TIMEOUT", "-2"),
         ("CALLCRAFT_DEMO_SEED", "random"),
+        ("CALLCRAFT_SECURE_COOKIES", "sometimes"),
+        ("CALLCRAFT_SECRET_KEY", "too-short"),
+        ("CALLCRAFT_SESSION_HOURS", "0"),
+        ("CALLCRAFT_MAX_BODY_BYTES", "10"),
+        ("CALLCRAFT_SIGNIN_ATTEMPTS", "0"),
+        ("CALLCRAFT_SIGNIN_WINDOW_SECONDS", "never"),
     ],
 )
 def test_a_bad_value_is_refused_with_an_error_naming_the_variable(name: str, value: str) -> None:
