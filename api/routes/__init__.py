@@ -1,15 +1,44 @@
-"""The HTTP routes: read-only JSON under /api/v1, a health check, and a small home page."""
+"""The JSON API under /api/v1 (every route needs a signed-in principal) and the health check."""
 
 from __future__ import annotations
 
+from litestar import Router
 from litestar.types import ControllerRouterHandler
 
+from api.auth.guards import signed_in
 from api.routes.agents import AgentController
+from api.routes.errors import API_EXCEPTION_HANDLERS
 from api.routes.health import health
-from api.routes.home import home
+from api.routes.kudos import give_kudos, kudos_allowance
 from api.routes.leaderboards import leaderboards
+from api.routes.me import me
+from api.routes.recognitions import record_batch, record_recognition
+from api.routes.recordings import retract_recording
+from api.routes.rulebook import rulebook
 from api.routes.teams import teams
+
+API_PREFIX = "/api/v1"
+
+
+def api_router() -> Router:
+    return Router(
+        path=API_PREFIX,
+        route_handlers=[
+            me,
+            AgentController,
+            teams,
+            leaderboards,
+            rulebook,
+            record_recognition,
+            record_batch,
+            retract_recording,
+            give_kudos,
+            kudos_allowance,
+        ],
+        guards=[signed_in],
+        exception_handlers=API_EXCEPTION_HANDLERS,
+    )
 
 
 def route_handlers() -> list[ControllerRouterHandler]:
-    return [AgentController, leaderboards, teams, health, home]
+    return [api_router(), health]

@@ -1,31 +1,36 @@
-"""GET /api/v1/agents …: the directory, an agent's profile, activity and XP explanation."""
+"""GET /api/v1/agents …: the directory, an agent's profile, history, badges and XP."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 from uuid import UUID
 
-from litestar import Controller, get
+from litestar import Controller, Request, get
 from litestar.di import NamedDependency
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery, QueryParameter
 from sqlalchemy import select
 
+from api.auth.guards import principal_of, requires_read
 from api.routes.deps import today
+from api.routes.errors import error_responses
+from api.routes.history import History, agent_history
 from api.runtime import Runtime
+from domain.principals import may_see_private_history
 from projections.queries import (
     MAX_LIMIT,
-    ActivityItem,
     AgentProfile,
     AgentSummary,
+    BadgeView,
     XpExplanation,
-    agent_activity,
     agent_profile,
     explain_xp,
     list_agents,
 )
 from projections.tables import agents
+
+HISTORY_LIMIT = 50
 
 
 @dataclass(frozen=True)
@@ -35,20 +40,32 @@ class XpBreakdown:
     lines: list[XpExplanation]
 
 
-def _ensure_agent(runtime: Runtime, agent_id: UUID) -> None:
+def _team_of(runtime: Runtime, agent_id: UUID) -> UUID:
+    """The agent's team (404 when there is no such agent)."""
     with runtime.read_engine.connect() as connection:
-        found = connection.execute(
-            select(agents.c.agent_id).where(agents.c.agent_id == agent_id)
-        ).first()
+        found: UUID | None = connection.execute(
+            select(agents.c.team_id).where(agents.c.agent_id == agent_id)
+        ).scalar_one_or_none()
     if found is None:
         raise NotFoundException(detail=f"no agent with id {agent_id}")
+    return found
+
+
+def _profile(runtime: Runtime, agent_id: UUID) -> AgentProfile:
+    found = agent_profile(
+        runtime.read_engine, agent_id, today=today(runtime), timezone=runtime.settings.zone
+    )
+    if found is None:
+        raise NotFoundException(detail=f"no agent with id {agent_id}")
+    return found
 
 
 class AgentController(Controller):
-    path = "/api/v1/agents"
+    path = "/agents"
     tags = ["agents"]  # noqa: RUF012 - Litestar's own attribute
+    guards = [requires_read]  # noqa: RUF012 - Litestar's own attribute
 
-    @get("/", sync_to_thread=True)
+    @get("/", sync_to_thread=True, responses=error_responses(400, 401, 403))
     def directory(
         self,
         runtime: NamedDependency[Runtime],
@@ -58,31 +75,51 @@ class AgentController(Controller):
         """Agents by name; present ones only unless ``include_departed=true``."""
         return list_agents(runtime.read_engine, team, include_departed=include_departed)
 
-    @get("/{agent_id:uuid}", sync_to_thread=True)
+    @get("/{agent_id:uuid}", sync_to_thread=True, responses=error_responses(400, 401, 403, 404))
     def profile(self, runtime: NamedDependency[Runtime], agent_id: FromPath[UUID]) -> AgentProfile:
         """Level, XP (total and per competency), streaks and every badge."""
-        found = agent_profile(
-            runtime.read_engine, agent_id, today=today(runtime), timezone=runtime.settings.zone
-        )
-        if found is None:
-            raise NotFoundException(detail=f"no agent with id {agent_id}")
-        return found
+        return _profile(runtime, agent_id)
 
-    @get("/{agent_id:uuid}/activity", sync_to_thread=True)
-    def activity(
+    @get(
+        "/{agent_id:uuid}/history",
+        sync_to_thread=True,
+        responses=error_responses(400, 401, 403, 404),
+    )
+    def history(
         self,
+        request: Request[Any, Any, Any],
         runtime: NamedDependency[Runtime],
         agent_id: FromPath[UUID],
-        limit: Annotated[int, QueryParameter(ge=1, le=MAX_LIMIT)] = 20,
-    ) -> list[ActivityItem]:
-        """The agent's feed, newest first."""
-        _ensure_agent(runtime, agent_id)
-        return agent_activity(runtime.read_engine, agent_id, limit)
+        limit: Annotated[int, QueryParameter(ge=1, le=MAX_LIMIT)] = HISTORY_LIMIT,
+        offset: Annotated[int, QueryParameter(ge=0)] = 0,
+    ) -> History:
+        """The recognitions the agent received, newest first; notes only for those who may
+        see the agent's private history (the agent, their supervisors, auditors, admins)."""
+        team = _team_of(runtime, agent_id)
+        private = may_see_private_history(principal_of(request), agent_id, team)
+        return agent_history(
+            runtime.read_engine, agent_id, private=private, limit=limit, offset=offset
+        )
 
-    @get("/{agent_id:uuid}/xp", sync_to_thread=True)
+    @get(
+        "/{agent_id:uuid}/badges",
+        sync_to_thread=True,
+        responses=error_responses(400, 401, 403, 404),
+    )
+    def badges(
+        self, runtime: NamedDependency[Runtime], agent_id: FromPath[UUID]
+    ) -> list[BadgeView]:
+        """Every badge of the rulebook: tier earned, progress and the next threshold."""
+        return _profile(runtime, agent_id).badges
+
+    @get(
+        "/{agent_id:uuid}/xp",
+        sync_to_thread=True,
+        responses=error_responses(400, 401, 403, 404),
+    )
     def xp(self, runtime: NamedDependency[Runtime], agent_id: FromPath[UUID]) -> XpBreakdown:
         """Every point explained: which recording, which rule, which rulebook version."""
-        _ensure_agent(runtime, agent_id)
+        _team_of(runtime, agent_id)
         lines = explain_xp(runtime.read_engine, agent_id)
         return XpBreakdown(
             agent_id=agent_id, xp_total=sum(line.points for line in lines), lines=lines

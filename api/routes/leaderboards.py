@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Any
 from uuid import UUID
 
-from litestar import get
+from litestar import Request, get
 from litestar.di import NamedDependency
 from litestar.exceptions import NotFoundException
 from litestar.params import FromQuery, QueryParameter
 
+from api.auth.guards import principal_of, requires_read
 from api.routes.deps import today
-from api.routes.errors import BadParameter
+from api.routes.errors import BadParameter, error_responses
 from api.runtime import Runtime
 from domain.competencies import parse_competency
 from domain.exceptions import DomainError
@@ -85,8 +86,35 @@ def _check(
     return None
 
 
-@get("/api/v1/leaderboards", sync_to_thread=True, tags=["leaderboards"])
+def _around(request: Request[Any, Any, Any], around: str | None) -> UUID | None:
+    """``me`` is the caller's own agent id; anything else must be an agent id."""
+    if around is None:
+        return None
+    if around.strip().lower() == "me":
+        agent_id = principal_of(request).agent_id
+        if agent_id is None:
+            raise BadParameter(
+                "around=me needs the caller to be an agent; pass an agent id instead",
+                field="around",
+            )
+        return agent_id
+    try:
+        return UUID(around)
+    except ValueError:
+        raise BadParameter(
+            f"around must be 'me' or an agent id, not {around!r}", field="around"
+        ) from None
+
+
+@get(
+    "/leaderboards",
+    sync_to_thread=True,
+    tags=["leaderboards"],
+    guards=[requires_read],
+    responses=error_responses(400, 401, 403, 404),
+)
 def leaderboards(
+    request: Request[Any, Any, Any],
     runtime: NamedDependency[Runtime],
     board: Annotated[str, QueryParameter(name="scope")] = "overall",
     window: FromQuery[str] = "all",
@@ -94,11 +122,13 @@ def leaderboards(
     competency: FromQuery[str | None] = None,
     limit: Annotated[int, QueryParameter(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
     offset: Annotated[int, QueryParameter(ge=0)] = 0,
-    around: FromQuery[UUID | None] = None,
+    around: FromQuery[str | None] = None,
 ) -> Leaderboard:
-    """A page of a leaderboard; ``around=<agent id>`` centres the page on that agent."""
+    """A page of a leaderboard; ``around=<agent id>`` (or ``around=me`` for the calling agent)
+    centres the page on that agent."""
     scope = board  # "scope" is Litestar's own keyword: the ASGI scope
     column = _check(runtime, scope, window, team, competency, limit, offset)
+    around_agent = _around(request, around)
     try:
         page = leaderboard(
             runtime.read_engine,
@@ -109,7 +139,7 @@ def leaderboards(
             competency=column,
             limit=limit,
             offset=offset,
-            around_agent=around,
+            around_agent=around_agent,
         )
     except QueryError as error:
         raise BadParameter(str(error), field=None) from None

@@ -1,4 +1,7 @@
-"""The read-only JSON API over a demo centre, through Litestar's TestClient, on both stores."""
+"""The JSON API's reads over a demo centre, through Litestar's TestClient, on both stores.
+
+The client holds a read-scoped API token; who may read what is in ``test_api_access``.
+"""
 
 from __future__ import annotations
 
@@ -18,6 +21,7 @@ from api.runtime import open_runtime
 from api.settings import Settings
 from domain.identity import agent_id_for
 from tests.conftest import POSTGRES_URL, _postgres_schema, make_sqlite_database, require_postgres
+from tests.e2e.http_helpers import bearer
 
 AGENTS = 12
 
@@ -38,9 +42,11 @@ def _serve(settings: Settings, schema: str | None) -> Iterator[Served]:
     now = datetime.now(UTC)
     runtime = open_runtime(settings, now=now, schema=schema)
     fill_demo(runtime.app, now=now, seed=11, agents=AGENTS, days=30, hash_password=str.upper)
+    read_token = bearer(runtime.app, ["read"])  # the API needs read rights
     runtime.projector.catch_up()
     position = runtime.log_position()
     with TestClient(create_app(settings, runtime=runtime)) as client:
+        client.headers.update(read_token)
         yield Served(client=client, log_position=position)
 
 
@@ -195,12 +201,14 @@ def test_an_agents_profile_shows_level_xp_streaks_and_badges(client: TestClient[
     assert profile["best_streak"] >= profile["current_streak"] >= 0
 
 
-def test_an_agents_activity_is_newest_first_and_limited(client: TestClient[Any]) -> None:
+def test_an_agents_history_is_newest_first_and_limited(client: TestClient[Any]) -> None:
     agent = a_present_agent(client)
-    items = client.get(f"/api/v1/agents/{agent['agent_id']}/activity", params={"limit": 5}).json()
+    body = client.get(f"/api/v1/agents/{agent['agent_id']}/history", params={"limit": 5}).json()
+    items = body["items"]
     assert 0 < len(items) <= 5
-    ids = [item["notification_id"] for item in items]
-    assert ids == sorted(ids, reverse=True)
+    assert body["total"] >= len(items)
+    moments = [item["occurred_at"] for item in items]
+    assert moments == sorted(moments, reverse=True)
 
 
 def test_every_xp_point_of_an_agent_is_explained(client: TestClient[Any]) -> None:
@@ -210,13 +218,14 @@ def test_every_xp_point_of_an_agent_is_explained(client: TestClient[Any]) -> Non
     assert all(line["rule"] and line["rulebook_version"] == 1 for line in body["lines"])
 
 
-@pytest.mark.parametrize("suffix", ["", "/activity", "/xp"])
+@pytest.mark.parametrize("suffix", ["", "/history", "/badges", "/xp"])
 def test_an_unknown_agent_answers_404(client: TestClient[Any], suffix: str) -> None:
     response = client.get(f"/api/v1/agents/{agent_id_for('nobody-here')}{suffix}")
     assert response.status_code == 404
     assert response.json() == {
         "status_code": 404,
         "detail": f"no agent with id {agent_id_for('nobody-here')}",
+        "field": None,
     }
 
 
@@ -224,16 +233,16 @@ def test_an_agent_id_that_is_not_a_uuid_answers_404(client: TestClient[Any]) -> 
     assert client.get("/api/v1/agents/not-a-uuid").status_code == 404
 
 
-def test_a_bad_activity_limit_answers_400(client: TestClient[Any]) -> None:
+def test_a_bad_history_limit_answers_400(client: TestClient[Any]) -> None:
     agent = a_present_agent(client)
-    assert_bad_parameter(client, f"/api/v1/agents/{agent['agent_id']}/activity?limit=0", "limit")
+    assert_bad_parameter(client, f"/api/v1/agents/{agent['agent_id']}/history?limit=0", "limit")
 
 
 def test_a_bad_team_filter_answers_400(client: TestClient[Any]) -> None:
     assert_bad_parameter(client, "/api/v1/agents?team=blue", "team")
 
 
-# --------------------------------------------------------------------- teams, health, home
+# --------------------------------------------------------------------------- teams, health
 
 
 def test_teams_list_their_members_and_supervisors(client: TestClient[Any]) -> None:
@@ -252,15 +261,6 @@ def test_healthz_reports_the_projection_and_log_positions(served: Served) -> Non
     assert body["projector_running"] is False
 
 
-def test_the_home_page_shows_the_leaderboard_as_html(client: TestClient[Any]) -> None:
-    response = client.get("/")
-    assert response.status_code == 200
-    assert response.headers["content-type"].startswith("text/html")
-    top = client.get("/api/v1/leaderboards").json()["rows"][0]
-    assert top["agent_id"] in response.text
-    assert "<script" not in response.text
-
-
 def test_the_openapi_schema_lists_the_routes(client: TestClient[Any]) -> None:
     paths = client.get("/schema/openapi.json").json()["paths"]
     assert {"/api/v1/leaderboards", "/api/v1/agents", "/api/v1/teams", "/healthz"} <= set(paths)
@@ -272,6 +272,7 @@ def test_the_projector_thread_runs_inside_the_app_when_asked(tmp_path: Path) -> 
     app = create_app(settings)
     runtime = app.state.runtime
     with TestClient(app) as client:
+        client.headers.update(bearer(runtime.app, ["read"]))
         team = runtime.app.form_team(name="Night Shift", formed_by="admin")
         assert runtime.projector.wait_until(runtime.log_position(), timeout=30)
         teams = client.get("/api/v1/teams").json()
