@@ -1,0 +1,274 @@
+"""GET /leaderboards: overall, per team or per competency; this week, month or all time.
+
+Tabs switch in place with htmx: an htmx request gets only the board partial (the tabs and
+the table), a normal request the whole page, so every view has a working URL. The viewer's
+own row is highlighted; ``around=me`` centres the page on the viewer; ``page`` pages.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlencode
+from uuid import UUID
+from zoneinfo import ZoneInfo
+
+from litestar import Controller, Request, get
+from litestar.di import NamedDependency
+from litestar.exceptions import PermissionDeniedException
+from litestar.response import Response, Template
+from litestar.status_codes import HTTP_400_BAD_REQUEST, HTTP_404_NOT_FOUND
+from sqlalchemy import Engine, select
+
+from domain.competencies import ALL_COMPETENCIES, Competency, parse_competency
+from domain.exceptions import DomainError
+from domain.principals import Principal, may_read
+from projections.queries import LeaderboardPage, TeamSummary, leaderboard, list_teams
+from projections.tables import agents
+from web.auth import is_htmx, send_to_sign_in, viewer
+
+PAGE_SIZE = 20
+MAX_PAGE = 10_000
+SCOPE_LABELS = {"overall": "Overall", "team": "Team", "competency": "Competency"}
+WINDOW_LABELS = {"week": "This week", "month": "This month", "all": "All time"}
+DEFAULT_SCOPE = "overall"
+DEFAULT_WINDOW = "week"
+
+
+class BadBoard(ValueError):
+    """A query parameter the leaderboard cannot use; ``status`` 400, or 404 for a lost team."""
+
+    def __init__(self, message: str, status: int = HTTP_400_BAD_REQUEST) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+@dataclass(frozen=True)
+class BoardView:
+    """One leaderboard view: every value is validated, so URLs built from it are safe."""
+
+    scope: str = DEFAULT_SCOPE
+    window: str = DEFAULT_WINDOW
+    team: UUID | None = None
+    competency: Competency | None = None
+    page: int = 1
+    around_me: bool = False
+
+    def url(self, path: str = "/leaderboards", **changes: Any) -> str:
+        view = replace(self, **changes)
+        query: dict[str, str] = {"scope": view.scope, "window": view.window}
+        if view.scope == "team" and view.team is not None:
+            query["team"] = str(view.team)
+        if view.scope == "competency" and view.competency is not None:
+            query["competency"] = view.competency.value
+        if view.around_me:
+            query["around"] = "me"
+        elif view.page > 1:
+            query["page"] = str(view.page)
+        return f"{path}?{urlencode(query)}"
+
+
+def team_of(engine: Engine, agent_id: UUID) -> UUID | None:
+    with engine.connect() as connection:
+        team: UUID | None = connection.execute(
+            select(agents.c.team_id).where(agents.c.agent_id == agent_id)
+        ).scalar_one_or_none()
+    return team
+
+
+def parse_view(
+    principal: Principal,
+    teams: list[TeamSummary],
+    engine: Engine,
+    *,
+    scope: str | None,
+    window: str | None,
+    team: str | None,
+    competency: str | None,
+    page: str | None,
+    around: str | None,
+) -> BoardView:
+    """The view the query asks for, with sensible defaults (the viewer's own team, the first
+    competency); raises ``BadBoard`` with a message a person can act on."""
+    scope = scope or DEFAULT_SCOPE
+    window = window or DEFAULT_WINDOW
+    if scope not in SCOPE_LABELS:
+        raise BadBoard(f"There is no {scope!r} leaderboard: choose overall, team or competency.")
+    if window not in WINDOW_LABELS:
+        raise BadBoard(f"There is no {window!r} period: choose week, month or all.")
+    number = 1
+    if page:
+        if not page.isdigit() or not 1 <= int(page) <= MAX_PAGE:
+            raise BadBoard(f"The page must be a whole number from 1 to {MAX_PAGE}.")
+        number = int(page)
+    if around not in (None, "", "me"):
+        raise BadBoard("around can only be 'me'.")
+    around_me = around == "me" and principal.agent_id is not None
+    team_id: UUID | None = None
+    chosen: Competency | None = None
+    if scope == "team":
+        if team:
+            try:
+                team_id = UUID(team)
+            except ValueError:
+                raise BadBoard("That team id is not valid.") from None
+            if all(t.team_id != team_id for t in teams):
+                raise BadBoard("There is no such team.", HTTP_404_NOT_FOUND)
+        else:
+            team_id = default_team(principal, teams, engine)
+            if team_id is None:
+                raise BadBoard("There are no teams yet.", HTTP_404_NOT_FOUND)
+    if scope == "competency":
+        try:
+            chosen = parse_competency(competency) if competency else ALL_COMPETENCIES[0]
+        except DomainError as error:
+            raise BadBoard(error.message) from None
+    return BoardView(
+        scope=scope,
+        window=window,
+        team=team_id,
+        competency=chosen,
+        page=number,
+        around_me=around_me,
+    )
+
+
+def default_team(principal: Principal, teams: list[TeamSummary], engine: Engine) -> UUID | None:
+    """The viewer's own team, else the first team they lead, else the first team."""
+    if principal.agent_id is not None:
+        own = team_of(engine, principal.agent_id)
+        if own is not None:
+            return own
+    led = [t.team_id for t in teams if t.team_id in principal.led_team_ids]
+    if led:
+        return led[0]
+    return teams[0].team_id if teams else None
+
+
+@dataclass(frozen=True)
+class Board:
+    """What the board partial draws."""
+
+    view: BoardView
+    page: LeaderboardPage
+    teams: list[TeamSummary]
+    viewer_agent_id: UUID | None
+
+    @property
+    def first(self) -> int:
+        return self.page.offset + 1 if self.page.rows else 0
+
+    @property
+    def last(self) -> int:
+        return self.page.offset + len(self.page.rows)
+
+    @property
+    def page_number(self) -> int:
+        return self.page.offset // PAGE_SIZE + 1
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.page.total // PAGE_SIZE))
+
+    @property
+    def previous_url(self) -> str | None:
+        if self.page.offset <= 0:
+            return None
+        return self.view.url(around_me=False, page=max(1, -(-self.page.offset // PAGE_SIZE)))
+
+    @property
+    def next_url(self) -> str | None:
+        if self.last >= self.page.total:
+            return None
+        return self.view.url(around_me=False, page=self.last // PAGE_SIZE + 1)
+
+    @property
+    def team_name(self) -> str:
+        return next((t.name for t in self.teams if t.team_id == self.view.team), "")
+
+    @property
+    def title(self) -> str:
+        if self.view.scope == "team":
+            what = self.team_name
+        elif self.view.scope == "competency" and self.view.competency is not None:
+            what = self.view.competency.label
+        else:
+            what = "Everyone"
+        return f"{what} · {WINDOW_LABELS[self.view.window].lower()}"
+
+
+def load_board(
+    engine: Engine,
+    view: BoardView,
+    teams: list[TeamSummary],
+    zone: ZoneInfo,
+    viewer_agent_id: UUID | None,
+) -> Board:
+    page = leaderboard(
+        engine,
+        scope=view.scope,
+        window=view.window,
+        today=datetime.now(zone).date(),
+        team_id=view.team,
+        competency=view.competency.value if view.competency else None,
+        limit=PAGE_SIZE,
+        offset=(view.page - 1) * PAGE_SIZE,
+        around_agent=viewer_agent_id if view.around_me else None,
+    )
+    return Board(view=view, page=page, teams=teams, viewer_agent_id=viewer_agent_id)
+
+
+def wants_partial(request: Request[Any, Any, Any]) -> bool:
+    """An htmx swap gets the partial; a history restore (a cache miss) needs the full page."""
+    return is_htmx(request) and request.headers.get("hx-history-restore-request") != "true"
+
+
+class LeaderboardController(Controller):
+    path = "/leaderboards"
+    include_in_schema = False
+
+    @get("/", name="leaderboards", sync_to_thread=True)
+    def leaderboards(
+        self,
+        request: Request[Any, Any, Any],
+        read_engine: NamedDependency[Engine],
+        settings_zone: NamedDependency[ZoneInfo],
+    ) -> Template | Response[Any]:
+        principal = viewer(request)
+        if principal is None:
+            return send_to_sign_in(request)
+        if not may_read(principal):
+            raise PermissionDeniedException(detail="the leaderboards need a role")
+        teams = list_teams(read_engine)
+        partial = wants_partial(request)
+        template = "partials/leaderboard_board.html" if partial else "pages/leaderboards.html"
+        context: dict[str, Any] = {
+            "principal": principal,
+            "zone": settings_zone,
+            "scopes": SCOPE_LABELS,
+            "windows": WINDOW_LABELS,
+            "competencies": ALL_COMPETENCIES,
+        }
+        headers = {"Vary": "HX-Request"}
+        params = request.query_params
+        try:
+            view = parse_view(
+                principal,
+                teams,
+                read_engine,
+                scope=params.get("scope"),
+                window=params.get("window"),
+                team=params.get("team"),
+                competency=params.get("competency"),
+                page=params.get("page"),
+                around=params.get("around"),
+            )
+        except BadBoard as error:
+            context["error"] = str(error)
+            context["board"] = None
+            return Template(
+                template_name=template, context=context, status_code=error.status, headers=headers
+            )
+        context["board"] = load_board(read_engine, view, teams, settings_zone, principal.agent_id)
+        return Template(template_name=template, context=context, headers=headers)

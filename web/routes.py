@@ -1,0 +1,28 @@
+"""Every page route of the web layer, collected for ``api.app`` to mount.
+
+Each engineer adds their controllers to the list with a one-line edit.
+"""
+
+from __future__ import annotations
+
+from litestar.types import ControllerRouterHandler
+
+from web.controllers.admin import AdminController
+from web.controllers.home import HomeController
+from web.controllers.kudos import KudosController
+from web.controllers.leaderboards import LeaderboardController
+from web.controllers.supervisor import RecordController, TeamController
+from web.controllers.wall import WallController
+
+
+def route_handlers() -> list[ControllerRouterHandler]:
+    """The page controllers and handlers (HTML + htmx partials), in no particular order."""
+    return [
+        HomeController,
+        LeaderboardController,
+        WallController,
+        RecordController,
+        TeamController,
+        KudosController,
+        AdminController,  # engineer D
+    ]
