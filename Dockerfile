@@ -1,4 +1,11 @@
 # The image every Callcraft service of docker-compose.yml runs: the same pins as `make venv`.
+
+# Front-end assets: htmx from the pinned package-lock.json, as `make assets` does.
+FROM node:20-slim AS assets
+WORKDIR /assets
+COPY package.json package-lock.json .npmrc ./
+RUN npm ci --no-audit --no-fund
+
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -18,6 +25,7 @@ COPY domain ./domain
 COPY projections ./projections
 COPY api ./api
 COPY web ./web
+COPY --from=assets /assets/node_modules/htmx.org/dist/htmx.min.js ./web/static/vendor/htmx.min.js
 RUN /app/.venv/bin/pip install --quiet --no-cache-dir --no-deps -e .
 
 RUN useradd --create-home callcraft && mkdir -p /app/var && chown callcraft /app/var
