@@ -1,4 +1,5 @@
-"""`python -m bench [--scale quick|full] [--databases sqlite,postgres] [--json FILE]`."""
+"""`python -m bench [--scale smoke|quick|full] [--databases sqlite,postgres] [--json FILE]
+[--no-http]`."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+from bench.http_leaderboard import DEMO_SIZE, bench_http_leaderboard, full_size
 from bench.places import DEFAULT_POSTGRES_URL, postgres_problem
 from bench.report import table, write_json
 from bench.run import bench_database
@@ -38,6 +40,11 @@ def main(argv: list[str] | None = None) -> int:
         help="a database the benchmark may create and drop schemas in",
     )
     parser.add_argument("--scratch", type=Path, default=None, help="where SQLite files go")
+    parser.add_argument(
+        "--no-http",
+        action="store_true",
+        help="skip the HTTP leaderboard benchmark (callcraft serve on a SQLite store)",
+    )
     options = parser.parse_args(argv)
     scale = SCALES[options.scale]
 
@@ -54,6 +61,16 @@ def main(argv: list[str] | None = None) -> int:
             figures += bench_database(
                 kind, scale, options.seed, Path(scratch), options.postgres_url
             )
+        # The served app runs on SQLite: `callcraft serve` takes no schema to isolate a run in.
+        if not options.no_http:
+            sizes = [DEMO_SIZE]
+            if scale.http_full_store:
+                sizes.append(full_size(scale.agents, scale.events))
+            for size in sizes:
+                print(f"HTTP leaderboard ({size.label})", file=sys.stderr)
+                figures += bench_http_leaderboard(
+                    size, scale.http_requests, options.seed, Path(scratch)
+                )
 
     print(
         f"\nCallcraft benchmark — scale {scale.name} ({scale.agents:,} agents, "
@@ -74,6 +91,7 @@ def main(argv: list[str] | None = None) -> int:
             "runs": scale.runs,
             "bulk_runs": scale.bulk_runs,
             "skipped": skipped,
+            "http_requests": 0 if options.no_http else scale.http_requests,
         },
     )
     print(f"\n(also written to {options.json})")

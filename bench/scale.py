@@ -16,6 +16,8 @@ class Scale:
     runs: int  # runs per figure; the table shows the median
     bulk_runs: int  # imports and rebuilds are long: fewer runs
     queries: int  # leaderboard queries per run (p50 and p99 over all of them)
+    http_requests: int  # GETs per URL in the HTTP leaderboard benchmark (32 connections)
+    http_full_store: bool  # also serve a store of `agents` agents and `events` events
 
 
 SCALES = {
@@ -30,6 +32,8 @@ SCALES = {
         runs=3,
         bulk_runs=2,
         queries=30,
+        http_requests=300,
+        http_full_store=False,
     ),
     "quick": Scale(
         name="quick",
@@ -41,6 +45,8 @@ SCALES = {
         runs=5,
         bulk_runs=3,
         queries=200,
+        http_requests=3_000,
+        http_full_store=False,
     ),
     "full": Scale(
         name="full",
@@ -52,5 +58,7 @@ SCALES = {
         runs=5,
         bulk_runs=3,
         queries=1_000,
+        http_requests=3_000,
+        http_full_store=True,
     ),
 }

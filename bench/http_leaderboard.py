@@ -1,0 +1,342 @@
+"""The leaderboard page over real HTTP: `callcraft serve` as a subprocess, 32 connections.
+
+A store is built in a scratch directory (the demo centre, or the demo centre plus enough
+generated agents and recognitions for the full size), its read models are rebuilt, and the
+real app serves it on a free loopback port with the projector running (the default). The
+demo ``agent`` user signs in through the form (CSRF cookie and field), then a bounded number
+of requests goes to each URL with 32 concurrent connections from one asyncio client. The
+client shares the machine with the server, so the figures are a floor, not a ceiling.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+
+from api.demo import DEFAULT_AGENTS, DEFAULT_DAYS, DEMO_PASSWORDS, fill_demo
+from api.runtime import open_runtime
+from api.settings import Settings
+from bench.data import NOW, command_for, make_centre, recognition_rows, set_up_centre
+from bench.measure import Figure, Series, percentile
+from domain.application import MAX_BATCH
+from projections.rebuild import rebuild
+
+CONNECTIONS = 32
+START_TIMEOUT_SECONDS = 120.0
+REQUEST_TIMEOUT_SECONDS = 60.0
+MAX_RECONNECTS = 100
+# A second bound: at 10,000 agents a page costs ~0.25 s of server time, so 3,000 requests per
+# URL would take ~6 minutes each; stop a URL's run after this long and report what was done.
+MAX_SECONDS_PER_URL = 120.0
+_CSRF_INPUT = re.compile(r'name="_csrf_token" value="([^"]+)"')
+
+
+@dataclass(frozen=True)
+class Target:
+    """One URL the benchmark drives, and the headers it sends."""
+
+    label: str
+    path: str
+    headers: tuple[tuple[str, str], ...] = ()
+
+
+TARGETS = (
+    Target("page /leaderboards (full page)", "/leaderboards?scope=overall&window=week"),
+    Target(
+        "page /leaderboards (htmx partial)",
+        "/leaderboards?scope=overall&window=week",
+        (("HX-Request", "true"),),
+    ),
+    Target("api /api/v1/leaderboards?around=me", "/api/v1/leaderboards?around=me"),
+)
+
+
+@dataclass(frozen=True)
+class StoreSize:
+    """How big the served store is: the demo centre, plus generated agents and events."""
+
+    label: str
+    agents: int  # total agents, demo ones included
+    events: int  # total recognitions, demo ones included (0: just the demo)
+
+
+DEMO_SIZE = StoreSize(f"demo ({DEFAULT_AGENTS} agents, {DEFAULT_DAYS} days)", DEFAULT_AGENTS, 0)
+
+
+def full_size(agents: int, events: int) -> StoreSize:
+    return StoreSize(f"{agents:,} agents, {events:,} events", agents, events)
+
+
+@dataclass
+class StoreFacts:
+    agents: int
+    events: int  # recognitions recorded
+    log: int  # every event in the log
+    fill_seconds: float
+    rebuild_seconds: float
+
+
+def say(message: str) -> None:
+    print(f"  {message}", file=sys.stderr, flush=True)
+
+
+def _settings(directory: Path) -> Settings:
+    return Settings(database_url=f"sqlite:///{directory / 'events.db'}")
+
+
+def build_store(directory: Path, size: StoreSize, seed: int) -> StoreFacts:
+    """The demo centre (fast password hashes), generated agents and recognitions on top,
+    then a full rebuild of the read models so the server starts caught up."""
+    now = datetime.now(UTC)
+    settings = _settings(directory)
+    runtime = open_runtime(settings, now=now)
+    try:
+        app = runtime.app
+        started = time.perf_counter()
+        summary = fill_demo(app, now=now, seed=seed)
+        recorded = summary.recordings
+        agents = summary.agents
+        extra_agents = max(0, size.agents - summary.agents)
+        extra_events = max(0, size.events - summary.recordings)
+        if extra_agents and extra_events:
+            centre = make_centre(extra_agents)
+            set_up_centre(app, centre)
+            # The generated history ends at the bench's fixed NOW; move it by whole days to
+            # end yesterday, so the week and month windows hold as many agents as in real use
+            # (whole days keep every kudos on the calendar day its daily cap was counted on).
+            shift = timedelta(days=(now.date() - NOW.date()).days)
+            batch = []
+            for index, row in enumerate(
+                recognition_rows(seed + 7, centre, extra_events, key_prefix="http"), 1
+            ):
+                command = command_for(row)
+                batch.append(dataclasses.replace(command, occurred_at=command.occurred_at + shift))
+                if len(batch) == MAX_BATCH:
+                    app.record_many(batch, now=now)
+                    batch = []
+                if index % 100_000 == 0:
+                    say(f"http: recorded {index:,} of {extra_events:,} generated events")
+            if batch:
+                app.record_many(batch, now=now)
+            agents += extra_agents
+            recorded += extra_events
+        filled = time.perf_counter()
+        log = rebuild(app, runtime.read_engine, timezone=settings.zone)
+        rebuilt = time.perf_counter()
+    finally:
+        runtime.close()
+    return StoreFacts(agents, recorded, log, filled - started, rebuilt - filled)
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+class Server:
+    """`callcraft serve` on a free loopback port, stopped on exit."""
+
+    def __init__(self, directory: Path) -> None:
+        self.port = free_port()
+        self.base_url = f"http://127.0.0.1:{self.port}"
+        self.log_path = directory / "serve.log"
+        env = {
+            **os.environ,
+            "DATABASE_URL": _settings(directory).database_url,
+            "CALLCRAFT_RUN_PROJECTOR": "true",
+            "CALLCRAFT_SECRET_KEY": "bench-" + "x" * 40,
+        }
+        env.pop("CALLCRAFT_READ_DATABASE_URL", None)
+        executable = Path(sys.executable).with_name("callcraft")
+        command = [str(executable)] if executable.exists() else [sys.executable, "-m", "api.cli"]
+        self._log = self.log_path.open("wb")
+        self.process = subprocess.Popen(  # noqa: S603 - our own command line, fixed arguments
+            [*command, "serve", "--host", "127.0.0.1", "--port", str(self.port)],
+            env=env,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+        )
+
+    def wait_until_ready(self) -> None:
+        deadline = time.monotonic() + START_TIMEOUT_SECONDS
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"callcraft serve exited; see {self.log_path}")
+            try:
+                if httpx.get(f"{self.base_url}/signin", timeout=2.0).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            time.sleep(0.25)
+        raise RuntimeError(f"callcraft serve did not answer in {START_TIMEOUT_SECONDS:.0f} s")
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=15)
+        self._log.close()
+
+
+def sign_in(base_url: str) -> httpx.Cookies:
+    """The demo agent's session (and CSRF) cookies, signed in through the real form."""
+    with httpx.Client(base_url=base_url, timeout=REQUEST_TIMEOUT_SECONDS) as client:
+        form = client.get("/signin")
+        found = _CSRF_INPUT.search(form.text)
+        if not found:
+            raise RuntimeError(f"no CSRF token on the sign-in page ({form.status_code})")
+        answer = client.post(
+            "/signin",
+            data={
+                "username": "agent",
+                "password": DEMO_PASSWORDS["agent"],
+                "next": "/",
+                "_csrf_token": found.group(1),
+            },
+            follow_redirects=False,
+        )
+        if answer.status_code not in (302, 303):
+            raise RuntimeError(f"sign-in as the demo agent failed ({answer.status_code})")
+        return httpx.Cookies(client.cookies)
+
+
+@dataclass
+class Timings:
+    seconds: float
+    latencies_ms: list[float]
+    response_bytes: int
+    reconnects: int
+
+    @property
+    def per_second(self) -> float:
+        return len(self.latencies_ms) / self.seconds
+
+
+async def _drive(
+    base_url: str, cookies: httpx.Cookies, target: Target, requests: int, warm_up: int
+) -> Timings:
+    limits = httpx.Limits(max_connections=CONNECTIONS, max_keepalive_connections=CONNECTIONS)
+    async with httpx.AsyncClient(
+        base_url=base_url,
+        cookies=cookies,
+        headers=dict(target.headers),
+        limits=limits,
+        timeout=REQUEST_TIMEOUT_SECONDS,
+    ) as client:
+        latencies: list[float] = []
+        sizes: list[int] = []
+        remaining = [warm_up]
+        reconnects = [0]
+
+        deadline = [time.perf_counter() + MAX_SECONDS_PER_URL]
+
+        async def worker(record: bool) -> None:
+            while remaining[0] > 0 and time.perf_counter() < deadline[0]:
+                remaining[0] -= 1
+                started = time.perf_counter()
+                try:
+                    answer = await client.get(target.path)
+                except httpx.TransportError:
+                    # A kept-alive connection the server closed under us: count it, and
+                    # time the retry on a new connection from the first attempt's start.
+                    reconnects[0] += 1
+                    if reconnects[0] > MAX_RECONNECTS:
+                        raise
+                    answer = await client.get(target.path)
+                elapsed = (time.perf_counter() - started) * 1000
+                if answer.status_code != 200:
+                    raise RuntimeError(
+                        f"GET {target.path} answered {answer.status_code}: {answer.text[:200]}"
+                    )
+                if record:
+                    latencies.append(elapsed)
+                    sizes.append(len(answer.content))
+
+        await asyncio.gather(*(worker(False) for _ in range(CONNECTIONS)))
+        remaining[0] = requests
+        started = time.perf_counter()
+        deadline[0] = started + MAX_SECONDS_PER_URL
+        await asyncio.gather(*(worker(True) for _ in range(CONNECTIONS)))
+        seconds = time.perf_counter() - started
+    return Timings(seconds, latencies, sizes[0] if sizes else 0, reconnects[0])
+
+
+def drive(base_url: str, cookies: httpx.Cookies, target: Target, requests: int) -> Timings:
+    """``requests`` GETs of one URL over 32 connections (after an unmeasured warm-up), or
+    fewer when ``MAX_SECONDS_PER_URL`` runs out first."""
+    return asyncio.run(_drive(base_url, cookies, target, requests, warm_up=2 * CONNECTIONS))
+
+
+def bench_http_leaderboard(
+    size: StoreSize,
+    requests: int,
+    seed: int,
+    root: Path,
+    progress: Callable[[str], None] = say,
+) -> list[Figure]:
+    """Build a store of ``size``, serve it, and measure every target: requests/s, p50, p99."""
+    directory = root / f"http-{size.agents}-{size.events}"
+    directory.mkdir(parents=True, exist_ok=True)
+    progress(f"http: building the store ({size.label})")
+    facts = build_store(directory, size, seed)
+    progress(
+        f"http: {facts.agents:,} agents, {facts.events:,} recognitions, {facts.log:,} events "
+        f"in the log; filled in {facts.fill_seconds:,.1f} s, rebuilt in "
+        f"{facts.rebuild_seconds:,.1f} s"
+    )
+    server = Server(directory)
+    figures: list[Figure] = []
+    try:
+        server.wait_until_ready()
+        cookies = sign_in(server.base_url)
+        where = f"sqlite, {facts.agents:,} agents / {facts.events:,} events"
+        for target in TARGETS:
+            progress(f"http: {requests:,} × GET {target.path} ({target.label})")
+            timings = drive(server.base_url, cookies, target, requests)
+            note = (
+                f"{CONNECTIONS} connections, {len(timings.latencies_ms):,} of {requests:,} "
+                "requests, "
+                f"{timings.response_bytes:,} B, {timings.reconnects} reconnects"
+            )
+            progress(
+                f"http: {timings.per_second:,.0f} req/s, p50 "
+                f"{percentile(timings.latencies_ms, 0.5):,.1f} ms, p99 "
+                f"{percentile(timings.latencies_ms, 0.99):,.1f} ms ({note})"
+            )
+            figures += [
+                Figure(
+                    f"HTTP {target.label}: requests/s",
+                    where,
+                    Series(target.label, "/s", [timings.per_second], note=note),
+                ),
+                Figure(
+                    f"HTTP {target.label}: p50",
+                    where,
+                    Series(target.label, "ms", [percentile(timings.latencies_ms, 0.5)], note),
+                ),
+                Figure(
+                    f"HTTP {target.label}: p99",
+                    where,
+                    Series(target.label, "ms", [percentile(timings.latencies_ms, 0.99)], note),
+                ),
+            ]
+    finally:
+        server.stop()
+    return figures
