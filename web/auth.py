@@ -8,10 +8,12 @@ whole page goes there rather than a fragment of it).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote
 
 from litestar.connection import ASGIConnection
+from litestar.exceptions import PermissionDeniedException
 from litestar.response import Redirect, Response
 from litestar.status_codes import HTTP_303_SEE_OTHER, HTTP_401_UNAUTHORIZED
 
@@ -47,3 +49,18 @@ def send_to_sign_in(connection: ASGIConnection[Any, Any, Any, Any]) -> Response[
             content=b"", status_code=HTTP_401_UNAUTHORIZED, headers={"HX-Redirect": url}
         )
     return Redirect(path=url, status_code=HTTP_303_SEE_OTHER)
+
+
+def permitted_viewer(
+    connection: ASGIConnection[Any, Any, Any, Any],
+    allowed: Callable[[Principal], bool],
+    denial: str,
+) -> Principal | Response[Any]:
+    """The signed-in principal when ``allowed``; the sign-in redirect for an anonymous visitor;
+    403 with ``denial`` for anyone else."""
+    principal = viewer(connection)
+    if principal is None:
+        return send_to_sign_in(connection)
+    if not allowed(principal):
+        raise PermissionDeniedException(detail=denial)
+    return principal

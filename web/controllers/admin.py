@@ -16,7 +16,6 @@ from argon2 import PasswordHasher
 from litestar import Controller, Request, get, post
 from litestar.di import NamedDependency
 from litestar.enums import RequestEncodingType
-from litestar.exceptions import PermissionDeniedException
 from litestar.params import Body, FromPath
 from litestar.response import Redirect, Response, Template
 from litestar.status_codes import HTTP_200_OK, HTTP_303_SEE_OTHER, HTTP_422_UNPROCESSABLE_ENTITY
@@ -29,7 +28,7 @@ from domain.principals import Principal, TokenScope, may_administer
 from projections.queries import AgentSummary, TeamSummary, list_agents, list_teams
 from projections.tables import users
 from projections.tokens import TokenSummary, list_tokens
-from web.auth import is_htmx, send_to_sign_in, viewer
+from web.auth import is_htmx, permitted_viewer
 from web.forms import (
     FORM,
     NEW_USER_FIELDS,
@@ -119,12 +118,7 @@ class AdminController(Controller):
 
     @staticmethod
     def _principal(request: Request[Any, Any, Any]) -> Principal | Response[Any]:
-        principal = viewer(request)
-        if principal is None:
-            return send_to_sign_in(request)
-        if not may_administer(principal):
-            raise PermissionDeniedException(detail="the admin pages are for admins")
-        return principal
+        return permitted_viewer(request, may_administer, "the admin pages are for admins")
 
     @staticmethod
     def _view(

@@ -13,7 +13,6 @@ from zoneinfo import ZoneInfo
 from litestar import Controller, Request, get, post
 from litestar.di import NamedDependency
 from litestar.enums import RequestEncodingType
-from litestar.exceptions import PermissionDeniedException
 from litestar.params import Body
 from litestar.response import Response, Template
 from litestar.status_codes import HTTP_200_OK, HTTP_422_UNPROCESSABLE_ENTITY
@@ -26,7 +25,7 @@ from domain.facts import RecognitionKind
 from domain.principals import Principal, may_give_kudos
 from projections.queries import AgentSummary, list_agents
 from projections.tables import recognitions
-from web.auth import is_htmx, send_to_sign_in, viewer
+from web.auth import is_htmx, permitted_viewer
 from web.forms import (
     FORM,
     KUDOS_ERROR_ALIASES,
@@ -101,12 +100,9 @@ class KudosController(Controller):
 
     @staticmethod
     def _principal(request: Request[Any, Any, Any]) -> Principal | Response[Any]:
-        principal = viewer(request)
-        if principal is None:
-            return send_to_sign_in(request)
-        if not may_give_kudos(principal):
-            raise PermissionDeniedException(detail="kudos come from an agent, in their own name")
-        return principal
+        return permitted_viewer(
+            request, may_give_kudos, "kudos come from an agent, in their own name"
+        )
 
     @staticmethod
     def _render(

@@ -47,7 +47,7 @@ from projections.queries import (
     team_activity,
 )
 from projections.tables import agent_profiles, recognitions, teams
-from web.auth import is_htmx, send_to_sign_in, viewer
+from web.auth import is_htmx, permitted_viewer
 from web.forms import (
     FORM,
     KIND_FIELDS,
@@ -349,10 +349,6 @@ def team_view(
     )
 
 
-def _forbidden(message: str) -> PermissionDeniedException:
-    return PermissionDeniedException(detail=message)
-
-
 # ------------------------------------------------------------------------------ controllers
 
 
@@ -364,12 +360,11 @@ class RecordController(Controller):
 
     @staticmethod
     def _principal(request: Request[Any, Any, Any]) -> Principal | Response[Any]:
-        principal = viewer(request)
-        if principal is None:
-            return send_to_sign_in(request)
-        if not may_record_anywhere(principal):
-            raise _forbidden("recording recognitions needs a supervisor who leads a team")
-        return principal
+        return permitted_viewer(
+            request,
+            may_record_anywhere,
+            "recording recognitions needs a supervisor who leads a team",
+        )
 
     @staticmethod
     def _render(
@@ -526,12 +521,11 @@ class TeamController(Controller):
 
     @staticmethod
     def _principal(request: Request[Any, Any, Any], team_id: UUID) -> Principal | Response[Any]:
-        principal = viewer(request)
-        if principal is None:
-            return send_to_sign_in(request)
-        if not may_view_team(principal, team_id):
-            raise _forbidden("this team's dashboard is for its supervisors, auditors and admins")
-        return principal
+        return permitted_viewer(
+            request,
+            lambda principal: may_view_team(principal, team_id),
+            "this team's dashboard is for its supervisors, auditors and admins",
+        )
 
     @get("/", name="team-dashboard", sync_to_thread=True)
     def dashboard(
@@ -572,7 +566,7 @@ class TeamController(Controller):
         if isinstance(principal, Response):
             return principal
         if not (may_administer(principal) or may_record_for(principal, team_id)):
-            raise _forbidden("auditors look; they never retract")
+            raise PermissionDeniedException(detail="auditors look; they never retract")
         fields = form_fields(data)
         parsed = parse_retraction_form(fields)
         errors = dict(parsed.errors)
