@@ -405,3 +405,14 @@ def settings_() -> None:
             value = _safe_url(value)
         click.echo(f"{name}={value}")
         click.echo(f"    {meaning} (default: {default})")
+
+
+@main.group()
+def audit() -> None:
+    """The auditor's tools: verify the tamper-evident history, replay the read models."""
+
+
+# --- callcraft audit verify: the hash chain and its signed checkpoints -----------------------
+
+
+# --- callcraft audit replay: rebuild into a scratch database and compare ---------------------
