@@ -23,6 +23,20 @@ class RecognitionKind(StrEnum):
     INITIATIVE_TAKEN = "InitiativeTaken"
     KUDOS_GIVEN = "KudosGiven"
 
+    @property
+    def label(self) -> str:
+        """The kind in words a person reads ("Tough call handled with grace")."""
+        return _KIND_LABELS[self]
+
+
+_KIND_LABELS: dict[RecognitionKind, str] = {
+    RecognitionKind.FEEDBACK_GIVEN: "Feedback given",
+    RecognitionKind.TRAINING_COMPLETED: "Training completed",
+    RecognitionKind.TOUGH_CALL_HANDLED_WITH_GRACE: "Tough call handled with grace",
+    RecognitionKind.INITIATIVE_TAKEN: "Initiative taken",
+    RecognitionKind.KUDOS_GIVEN: "Kudos given",
+}
+
 
 class FeedbackKind(StrEnum):
     PRAISE = "praise"

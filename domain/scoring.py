@@ -69,14 +69,14 @@ def recognition_points(recognition: Recognition, rulebook: Rulebook) -> tuple[in
     kind = recognition.kind
     base = rulebook.xp_for(kind)
     if kind is not RecognitionKind.FEEDBACK_GIVEN:
-        return base, f"{kind.value}: {base} XP"
+        return base, f"{kind.label}: {base} XP"
     pct = rulebook.multiplier_percent(recognition.rating)
     points = base * pct // 100
     if recognition.rating is None:
-        return points, f"{kind.value}: {base} XP (no rating, {pct}%) = {points} XP"
+        return points, f"{kind.label}: {base} XP (no rating, {pct}%) = {points} XP"
     return (
         points,
-        f"{kind.value}: {base} XP × rating {recognition.rating} ({pct}%) = {points} XP",
+        f"{kind.label}: {base} XP × rating {recognition.rating} ({pct}%) = {points} XP",
     )
 
 
@@ -118,7 +118,7 @@ def score_lines(
         if capped:
             day = local_day(recognition.occurred_at, tz)
             rule = (
-                f"Daily cap: only {cap} {recognition.kind.value} a day earn XP, the best first "
+                f"Daily cap: only the best {cap} of “{recognition.kind.label}” a day earn XP "
                 f"(this one ranked {position} on {day.isoformat()})"
             )
             points = 0

@@ -31,13 +31,7 @@ from projections.tables import (
 )
 from projections.tokens import TOKEN_HANDLERS
 
-KIND_LABELS: dict[str, str] = {
-    RecognitionKind.FEEDBACK_GIVEN.value: "Feedback given",
-    RecognitionKind.TRAINING_COMPLETED.value: "Training completed",
-    RecognitionKind.TOUGH_CALL_HANDLED_WITH_GRACE.value: "Tough call handled with grace",
-    RecognitionKind.INITIATIVE_TAKEN.value: "Initiative taken",
-    RecognitionKind.KUDOS_GIVEN.value: "Kudos given",
-}
+KIND_LABELS: dict[str, str] = {kind.value: kind.label for kind in RecognitionKind}
 SUMMARY_DETAIL_MAX = 80
 
 Handler = Callable[[BatchContext, int, Any], None]

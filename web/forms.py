@@ -38,13 +38,7 @@ PASSWORD_MAX_LENGTH = 256
 TOKEN_NAME_MAX_LENGTH = 64
 PASSWORDS_DIFFER = "The two passwords differ: type the same one twice."
 
-KIND_LABELS: Mapping[RecognitionKind, str] = {
-    RecognitionKind.FEEDBACK_GIVEN: "Feedback given",
-    RecognitionKind.TRAINING_COMPLETED: "Training completed",
-    RecognitionKind.TOUGH_CALL_HANDLED_WITH_GRACE: "Tough call handled with grace",
-    RecognitionKind.INITIATIVE_TAKEN: "Initiative taken",
-    RecognitionKind.KUDOS_GIVEN: "Kudos given",
-}
+KIND_LABELS: Mapping[RecognitionKind, str] = {kind: kind.label for kind in RecognitionKind}
 RECORDABLE_KINDS: tuple[RecognitionKind, ...] = (
     RecognitionKind.FEEDBACK_GIVEN,
     RecognitionKind.TRAINING_COMPLETED,

@@ -68,7 +68,7 @@ def test_recent_activity_shows_the_xp_each_event_brought_and_why(centre: Centre)
     html = centre.view_as("agent").get("/").text
     assert "Recent activity" in html
     assert re.search(r"\+\d+ XP", html)
-    assert "why: InitiativeTaken" in html
+    assert "why: Initiative taken: " in html
 
 
 def test_a_note_holding_a_script_shows_as_text(centre: Centre) -> None:

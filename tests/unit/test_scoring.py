@@ -59,7 +59,7 @@ def test_feedback_xp_is_scaled_by_rating_multiplier() -> None:
 
 def test_the_rule_of_a_line_says_how_the_points_were_reached() -> None:
     line = score(make_recognition(FEEDBACK, MONDAY, rating=5)).lines[0]
-    assert line.rule == "FeedbackGiven: 20 XP × rating 5 (150%) = 30 XP"
+    assert line.rule == "Feedback given: 20 XP × rating 5 (150%) = 30 XP"
     assert line.rulebook_version == 1
     assert not line.capped
 
@@ -80,7 +80,7 @@ def test_kudos_beyond_the_daily_cap_earn_nothing_and_say_why() -> None:
     assert [line.recording_id for line in result.lines] == [k.recording_id for k in kudos]
     capped = result.lines[3]
     assert capped.capped
-    assert capped.rule.startswith("Daily cap: only 3 KudosGiven a day earn XP")
+    assert capped.rule.startswith("Daily cap: only the best 3 of “Kudos given” a day earn XP")
 
 
 def test_recognitions_at_the_same_moment_are_capped_in_sequence_order() -> None:
@@ -258,4 +258,4 @@ def test_a_backdated_better_recognition_takes_a_capped_place_from_a_weaker_one()
     assert result.xp_total == 5 * 30
     (weak_line,) = [line for line in result.lines if line.recording_id == weak.recording_id]
     assert weak_line.capped
-    assert "the best first" in weak_line.rule
+    assert "only the best 5" in weak_line.rule
