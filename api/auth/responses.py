@@ -2,7 +2,9 @@
 
 Under ``/api/`` every error is the JSON API's shape (``api.routes.errors``). For pages, 401
 sends the visitor to the sign-in page (htmx gets an ``HX-Redirect``) and other errors get a
-small HTML page that says what went wrong.
+small HTML page that says what went wrong. An htmx request gets that message as an alert
+instead, retargeted (``HX-Retarget``) into the page's ``#alerts`` region, so a refused click
+or form post says why in place rather than failing silently.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from litestar.types import ExceptionHandler, ExceptionHandlersMap, Message, Scop
 
 from api.routes.errors import API_EXCEPTION_HANDLERS, status_for
 from domain.exceptions import DomainError
-from web.auth import send_to_sign_in
+from web.auth import is_htmx, send_to_sign_in
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
@@ -49,6 +51,10 @@ TITLES = {
 }
 
 
+ALERT = '<p class="notice notice-error" role="alert"><strong>{title}.</strong> {detail}</p>'
+ALERTS_TARGET = "#alerts"
+
+
 def is_api(request: Request[Any, Any, Any]) -> bool:
     return request.url.path.startswith("/api/")
 
@@ -73,6 +79,23 @@ def error_page(
     )
 
 
+def error_alert(
+    status_code: int, detail: str, headers: dict[str, str] | None = None
+) -> Response[str]:
+    """The refusal as an alert for an htmx request, swapped into the page's ``#alerts``."""
+    title = TITLES.get(status_code, "Something went wrong")
+    return Response(
+        ALERT.format(title=escape(title), detail=escape(detail)),
+        status_code=status_code,
+        media_type=MediaType.HTML,
+        headers={
+            **(headers or {}),
+            "HX-Retarget": ALERTS_TARGET,
+            "HX-Reswap": "innerHTML",
+        },
+    )
+
+
 def handle_error(request: Request[Any, Any, Any], error: Exception) -> Response[Any]:
     if is_api(request):
         handler = _api_handler(error)
@@ -81,10 +104,11 @@ def handle_error(request: Request[Any, Any, Any], error: Exception) -> Response[
             return response
     if isinstance(error, NotAuthorizedException):
         return send_to_sign_in(request)
+    render = error_alert if is_htmx(request) else error_page
     if isinstance(error, HTTPException):
-        return error_page(error.status_code, error.detail, error.headers)
+        return render(error.status_code, error.detail, error.headers)
     if isinstance(error, DomainError):
-        return error_page(status_for(error), error.message)
+        return render(status_for(error), error.message)
     raise error  # let Litestar log it and answer 500
 
 

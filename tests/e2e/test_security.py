@@ -154,6 +154,23 @@ def test_a_page_for_admins_refuses_everyone_else_with_403(world: World, who: str
     assert response.headers["content-type"].startswith("text/html")
 
 
+def test_a_refused_htmx_request_gets_an_alert_retargeted_into_the_page(world: World) -> None:
+    sign_in(world.client, "ada")
+    response = world.client.get("/probe/admin", headers={"HX-Request": "true"})
+    assert response.status_code == 403
+    assert response.headers["hx-retarget"] == "#alerts"
+    assert response.headers["hx-reswap"] == "innerHTML"
+    assert response.text.startswith('<p class="notice notice-error" role="alert">')
+    assert "this needs the role admin" in response.text
+    assert "<html" not in response.text
+
+
+def test_every_page_has_the_alerts_region_htmx_swaps_refusals_into(world: World) -> None:
+    sign_in(world.client, "ada")
+    page = world.client.get("/")
+    assert '<div id="alerts" class="alerts" aria-live="assertive"></div>' in page.text
+
+
 def test_an_admin_reaches_the_admin_page(world: World) -> None:
     sign_in(world.client, "root")
     assert world.client.get("/probe/admin").status_code == 200
