@@ -68,12 +68,20 @@ def requires_role(*roles: Role) -> Guard:
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
-def api_access(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+ABOUT_THE_CALLER = "about_the_caller"
+"""A route's ``opt`` key: it tells the caller only about itself (``/me``), so any signed-in
+principal may read it, a record-only token too."""
+
+
+def api_access(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
     """The app-wide guard of ``/api/``: someone must be signed in (a person or a token), and
-    reading needs read rights. What a write needs, each write route's own guards decide."""
+    reading needs read rights — except for routes about the caller itself. What a write
+    needs, each write route's own guards decide."""
     if not connection.url.path.startswith("/api/"):
         return
     principal = principal_of(connection)
+    if handler.opt.get(ABOUT_THE_CALLER):
+        return
     if connection.scope.get("method", "GET") in SAFE_METHODS and not may_read(principal):
         raise NotAllowed("this needs read access (a role, or a token with the read scope)")
 

@@ -8,7 +8,7 @@ from uuid import UUID
 
 from litestar import Request, get
 
-from api.auth.guards import principal_of
+from api.auth.guards import ABOUT_THE_CALLER, principal_of
 from api.routes.errors import error_responses
 from domain.principals import (
     may_administer,
@@ -37,9 +37,15 @@ class Me:
     may_administer: bool
 
 
-@get("/me", sync_to_thread=False, tags=["me"], responses=error_responses(401, 403))
+@get(
+    "/me",
+    sync_to_thread=False,
+    tags=["me"],
+    responses=error_responses(401),
+    opt={ABOUT_THE_CALLER: True},
+)
 def me(request: Request[Any, Any, Any]) -> Me:
-    """The signed-in principal."""
+    """The signed-in principal (any principal may ask, a record-only token too)."""
     principal = principal_of(request)
     return Me(
         actor=principal.actor,
