@@ -20,6 +20,7 @@ from domain.organisation import Team
 from domain.publications import RulebookPublication
 from domain.recordings import Recording
 from projections.context import AgentInfo, BatchContext
+from projections.event_log import log_event
 from projections.tables import (
     activity,
     agents,
@@ -360,3 +361,4 @@ def apply_event(ctx: BatchContext, notification_id: int, event: object) -> None:
     handler = HANDLERS.get(type(event))
     if handler is not None:
         handler(ctx, notification_id, event)
+    log_event(ctx, notification_id, event)  # every event, listed above or not

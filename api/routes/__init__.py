@@ -8,6 +8,7 @@ from litestar.types import ControllerRouterHandler
 from api.auth.guards import signed_in
 from api.routes.agents import AgentController
 from api.routes.errors import API_EXCEPTION_HANDLERS
+from api.routes.events import export_events, list_events
 from api.routes.health import health
 from api.routes.kudos import give_kudos, kudos_allowance
 from api.routes.leaderboards import leaderboards
@@ -34,6 +35,8 @@ def api_router() -> Router:
             retract_recording,
             give_kudos,
             kudos_allowance,
+            list_events,
+            export_events,
         ],
         guards=[signed_in],
         exception_handlers=API_EXCEPTION_HANDLERS,
