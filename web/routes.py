@@ -8,6 +8,7 @@ from __future__ import annotations
 from litestar.types import ControllerRouterHandler
 
 from web.controllers.admin import AdminController
+from web.controllers.audit import AuditController
 from web.controllers.home import HomeController
 from web.controllers.kudos import KudosController
 from web.controllers.leaderboards import LeaderboardController
@@ -25,4 +26,5 @@ def route_handlers() -> list[ControllerRouterHandler]:
         TeamController,
         KudosController,
         AdminController,  # engineer D
+        AuditController,  # the event log (log)
     ]

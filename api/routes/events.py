@@ -38,6 +38,7 @@ from projections.event_log_queries import LoggedEvent, events_page
 EXPORT_MEDIA_TYPES = ("application/jsonl", "text/csv")
 
 auditors = requires_role(Role.AUDITOR, Role.ADMIN)
+LARGEST_ID = 2**62
 
 Agent = Annotated[str | None, QueryParameter(description="An agent's id or handle.")]
 TeamName = Annotated[str | None, QueryParameter(description="A team's id or name.")]
@@ -124,7 +125,9 @@ def list_events(
     until: Moment = None,
     occurred_since: Moment = None,
     occurred_until: Moment = None,
-    after: Annotated[int | None, QueryParameter(ge=0, description="The cursor.")] = None,
+    after: Annotated[
+        int | None, QueryParameter(ge=0, le=LARGEST_ID, description="The cursor.")
+    ] = None,
     limit: Annotated[int, QueryParameter(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
 ) -> EventLogPage:
     """A page of the event log in log order, after the cursor ``after`` (a notification id)."""
@@ -173,7 +176,10 @@ class ExportOperation(Operation):
 def export_events(
     runtime: NamedDependency[Runtime],
     export_format: Annotated[
-        str, QueryParameter(name="format", description="jsonl or csv.")
+        str,
+        QueryParameter(
+            name="format", description="jsonl or csv.", schema_extra={"enum": list(FORMATS)}
+        ),
     ] = "jsonl",
     agent: Agent = None,
     team: TeamName = None,
