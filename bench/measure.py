@@ -36,6 +36,8 @@ class Figure:
     def ratio(self) -> float | None:
         if self.ceiling is None or not self.ours.runs or not self.ceiling.runs:
             return None
+        if not self.ceiling.median:  # e.g. no memory growth at all to compare with
+            return None
         return self.ours.median / self.ceiling.median
 
 

@@ -20,6 +20,8 @@ def _value(series: Series | None) -> str:
         return "—"
     if series.unit == "ms":
         return f"{value:,.2f} ms"
+    if series.unit == "MiB":
+        return f"{value:,.1f} MiB"
     return f"{value:,.0f} {series.unit}"
 
 

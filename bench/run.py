@@ -27,6 +27,7 @@ from bench.data import (
     set_up_centre,
     write_csv,
 )
+from bench.export_memory import export_memory_figures
 from bench.figures import (
     available,
     import_csv,
@@ -191,6 +192,9 @@ def bench_database(
             ),
             Figure("library log read+decode vs raw read", kind, lib_read, raw_read),
         ]
+        if engine is not None and available("projections.event_log"):
+            say(f"{kind}: export memory")
+            figures += export_memory_figures(kind, last_place, scale.bulk_runs)
 
         p50 = Series("leaderboard page p50", "ms")
         p99 = Series("leaderboard page p99", "ms")
