@@ -18,7 +18,7 @@ from sqlalchemy import ColumnElement, Engine, Row, Select, func, select
 
 from projections.event_filters import EventFilter
 from projections.event_log import RECOGNITION_TYPES, RETRACTION, TOPICS, event_log
-from projections.tables import agents, teams
+from projections.tables import activity, agents, recognitions, teams
 
 STREAM_CHUNK = 1000
 
@@ -104,21 +104,27 @@ def _select(
 
 
 def _links(engine: Engine, rows: Sequence[Row[Any]]) -> dict[UUID, dict[str, int]]:
-    """For the recordings and retractions among ``rows``: originator id → {"recording": nid,
-    "retraction": nid}, whichever exist in the whole log."""
+    """For the recordings and retractions among ``rows``: recording id → {"recording": nid,
+    "retraction": nid}, whichever exist in the whole log (looked up by recording id in the
+    fact tables, which index it)."""
     streams = {r.originator_id for r in rows if r.type == RETRACTION or r.type in RECOGNITION_TYPES}
     if not streams:
         return {}
     found: dict[UUID, dict[str, int]] = {}
     with engine.connect() as connection:
         for chunk in _chunks(sorted(streams), 500):
-            for row in connection.execute(
-                select(
-                    event_log.c.originator_id, event_log.c.type, event_log.c.notification_id
-                ).where(event_log.c.originator_id.in_(chunk))
+            for recording_id, nid in connection.execute(
+                select(recognitions.c.recording_id, recognitions.c.notification_id).where(
+                    recognitions.c.recording_id.in_(chunk)
+                )
             ):
-                role = "retraction" if row.type == RETRACTION else "recording"
-                found.setdefault(row.originator_id, {})[role] = int(row.notification_id)
+                found.setdefault(recording_id, {})["recording"] = int(nid)
+            for recording_id, nid in connection.execute(
+                select(activity.c.recording_id, activity.c.notification_id).where(
+                    activity.c.recording_id.in_(chunk), activity.c.kind == RETRACTION
+                )
+            ):
+                found.setdefault(recording_id, {})["retraction"] = int(nid)
     return found
 
 
