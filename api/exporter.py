@@ -49,6 +49,7 @@ CSV_COLUMNS = (
     "data",
 )
 CSV_ROWS_PER_WRITE = 200
+PIECE_CHARS = 64 * 1024
 
 
 def json_friendly(value: Any) -> Any:
@@ -190,11 +191,26 @@ def export_lines(
     if export_format not in FORMATS:
         raise ValueError(f"unknown export format {export_format!r}")
     if export_format == "jsonl" and wanted.is_everything:
-        return history_lines(app)
+        return in_pieces(history_lines(app))
     events = stream_events(engine, wanted)
     if export_format == "csv":
         return csv_lines(events)
-    return (jsonl_line(event) for event in events)
+    return in_pieces(jsonl_line(event) for event in events)
+
+
+def in_pieces(lines: Iterable[str], size: int = PIECE_CHARS) -> Iterator[str]:
+    """Lines joined into pieces of about ``size`` characters: a streamed response hands each
+    piece to a worker thread, so one per line would cost more than the line itself."""
+    pending: list[str] = []
+    length = 0
+    for line in lines:
+        pending.append(line)
+        length += len(line)
+        if length >= size:
+            yield "".join(pending)
+            pending, length = [], 0
+    if pending:
+        yield "".join(pending)
 
 
 def write_all(pieces: Iterable[str], out: TextIO) -> int:
