@@ -58,7 +58,9 @@ class Projector:
         batch_size: int = 1000,
         name: str = "callcraft",
         after_each_event: EventHook | None = None,
+        until: int | None = None,
     ) -> None:
+        """``until``: apply the log only up to that notification id (a replay check)."""
         if batch_size < 1:
             raise ValueError("batch_size must be at least 1")
         self.app = app
@@ -67,6 +69,7 @@ class Projector:
         self.batch_size = batch_size
         self.name = name
         self.after_each_event = after_each_event
+        self.until = until
         self._rulebooks = RulebookCache()
         self._advanced = threading.Condition()
         self._ready = False
@@ -132,7 +135,7 @@ class Projector:
         self.ensure_ready()
         old = self.position()
         notifications = self.app.recorder.select_notifications(
-            start=old, limit=self.batch_size, inclusive_of_start=False
+            start=old, limit=self.batch_size, stop=self.until, inclusive_of_start=False
         )
         if not notifications:
             if self.rescore_pending():
@@ -218,7 +221,8 @@ class Projector:
 
     def _last_known(self) -> int:
         value: Any = self.app.recorder.max_notification_id()
-        return int(value or 0)
+        last = int(value or 0)
+        return last if self.until is None else min(last, self.until)
 
     def run_forever(self, stop: threading.Event, poll_seconds: float = 0.5) -> None:
         """Catch up, then poll every ``poll_seconds`` until ``stop`` is set."""

@@ -26,10 +26,12 @@ def rebuild(
     batch_size: int = 5000,
     progress: Progress | None = None,
     name: str = "callcraft",
+    until: int | None = None,
 ) -> int:
     """Drop and rebuild the read models; return how many events were applied.
 
-    ``progress(position, last_notification_id)`` is called after each batch.
+    ``progress(position, last_notification_id)`` is called after each batch; ``until`` stops
+    at that notification id (a replay check compares with read models at that position).
     """
     drop_all(engine)
     create_all(engine)
@@ -41,5 +43,7 @@ def rebuild(
                 {"projection": rescore_marker(name), "position": 0},
             ],
         )
-    projector = Projector(app, engine, timezone=timezone, batch_size=batch_size, name=name)
+    projector = Projector(
+        app, engine, timezone=timezone, batch_size=batch_size, name=name, until=until
+    )
     return projector.catch_up(progress)
