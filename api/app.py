@@ -33,11 +33,13 @@ from api.auth.middleware import AuthMiddleware, CsrfUnlessBearer
 from api.auth.responses import EXCEPTION_HANDLERS, add_security_headers
 from api.auth.routes import SignInController
 from api.auth.tables import ensure_auth_tables
+from api.replay import run_replay_check
 from api.routes import route_handlers as api_route_handlers
 from api.routes.deps import DEPENDENCIES
 from api.runtime import Runtime, open_runtime
 from api.settings import Settings
 from domain.application import Callcraft
+from projections.replay_jobs import ReplayJobs
 from web.routes import route_handlers as page_route_handlers
 from web.templating import STATIC_DIR, template_config
 
@@ -59,6 +61,11 @@ def provide_settings_zone(state: State) -> ZoneInfo:
     return _runtime(state).settings.zone
 
 
+def provide_replay_jobs(state: State) -> ReplayJobs:
+    jobs: ReplayJobs = state.replay_jobs
+    return jobs
+
+
 def provide_wait_for_projection(state: State) -> Callable[[int], bool]:
     """``wait(notification_id)``: True once the read models include it, False after
     ``settings.read_your_writes_timeout`` seconds."""
@@ -78,6 +85,7 @@ def dependencies() -> dict[str, Provide]:
         "read_engine": Provide(provide_read_engine, sync_to_thread=False),
         "settings_zone": Provide(provide_settings_zone, sync_to_thread=False),
         "wait_for_projection": Provide(provide_wait_for_projection, sync_to_thread=False),
+        "replay_jobs": Provide(provide_replay_jobs, sync_to_thread=False),
     }
 
 
@@ -127,4 +135,9 @@ def create_app(
     )
     app.state.runtime = opened
     app.state.auth = auth
+    app.state.replay_jobs = ReplayJobs(
+        lambda on_difference, rebuilt, compared: run_replay_check(
+            opened, on_difference, rebuilt=rebuilt, compared=compared
+        )
+    )
     return app

@@ -9,6 +9,7 @@ from litestar.types import ControllerRouterHandler
 
 from web.controllers.admin import AdminController
 from web.controllers.audit import AuditController
+from web.controllers.audit_replay import ReplayPageController
 from web.controllers.home import HomeController
 from web.controllers.kudos import KudosController
 from web.controllers.leaderboards import LeaderboardController
@@ -27,4 +28,5 @@ def route_handlers() -> list[ControllerRouterHandler]:
         KudosController,
         AdminController,  # engineer D
         AuditController,  # the event log (log)
+        ReplayPageController,
     ]

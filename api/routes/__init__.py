@@ -15,6 +15,7 @@ from api.routes.leaderboards import leaderboards
 from api.routes.me import me
 from api.routes.recognitions import record_batch, record_recognition
 from api.routes.recordings import retract_recording
+from api.routes.replays import replay_status, start_replay
 from api.routes.rulebook import rulebook
 from api.routes.teams import teams
 
@@ -37,6 +38,8 @@ def api_router() -> Router:
             kudos_allowance,
             list_events,
             export_events,
+            start_replay,
+            replay_status,
         ],
         guards=[signed_in],
         exception_handlers=API_EXCEPTION_HANDLERS,
