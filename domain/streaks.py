@@ -93,3 +93,29 @@ def current_streak(
     if summary.last_active_day >= previous_working_day(today, working_days):
         return summary.run
     return 0
+
+
+@dataclass(frozen=True, slots=True)
+class StreakRun:
+    """Consecutive active working days, ``days`` of them, from ``first_day`` to ``last_day``."""
+
+    first_day: date
+    last_day: date
+    days: int
+
+
+def streak_runs(
+    active_days: Iterable[date], working_days: Collection[int] = DEFAULT_WORKING_DAYS
+) -> tuple[StreakRun, ...]:
+    """The runs that make up the streaks, oldest first (non-working days dropped, as in
+    :func:`streak_summary`): the best streak is the longest run, the run is the last one."""
+    _check(working_days)
+    days = sorted({d for d in active_days if d.isoweekday() in working_days})
+    runs: list[StreakRun] = []
+    for day in days:
+        last = runs[-1] if runs else None
+        if last is not None and day == next_working_day(last.last_day, working_days):
+            runs[-1] = StreakRun(last.first_day, day, last.days + 1)
+        else:
+            runs.append(StreakRun(day, day, 1))
+    return tuple(runs)
