@@ -9,6 +9,7 @@ from litestar.types import ControllerRouterHandler
 
 from web.controllers.admin import AdminController
 from web.controllers.audit import AuditController
+from web.controllers.audit_explain import ExplainPageController
 from web.controllers.audit_replay import ReplayPageController
 from web.controllers.home import HomeController
 from web.controllers.kudos import KudosController
@@ -29,4 +30,5 @@ def route_handlers() -> list[ControllerRouterHandler]:
         AdminController,  # engineer D
         AuditController,  # the event log (log)
         ReplayPageController,
+        ExplainPageController,
     ]

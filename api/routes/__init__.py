@@ -9,6 +9,7 @@ from api.auth.guards import signed_in
 from api.routes.agents import AgentController
 from api.routes.errors import API_EXCEPTION_HANDLERS
 from api.routes.events import export_events, list_events
+from api.routes.explanations import explanation
 from api.routes.health import health
 from api.routes.kudos import give_kudos, kudos_allowance
 from api.routes.leaderboards import leaderboards
@@ -28,6 +29,7 @@ def api_router() -> Router:
         route_handlers=[
             me,
             AgentController,
+            explanation,
             teams,
             leaderboards,
             rulebook,
