@@ -38,6 +38,7 @@ from bench.figures import (
 )
 from bench.measure import Figure, Series, percentile, rate
 from bench.places import Places
+from bench.replay import replay_figures
 from bench.scale import Scale
 from domain.application import Callcraft
 
@@ -195,6 +196,10 @@ def bench_database(
         if engine is not None and available("projections.event_log"):
             say(f"{kind}: export memory")
             figures += export_memory_figures(kind, last_place, scale.bulk_runs)
+        if engine is not None:
+            figures += replay_figures(
+                kind, last_place, last_app, engine, total, scale.bulk_runs, ours_rebuild
+            )
 
         p50 = Series("leaderboard page p50", "ms")
         p99 = Series("leaderboard page p99", "ms")

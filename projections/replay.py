@@ -13,13 +13,25 @@ chunks, and merged like two sorted files; only the differences leave this module
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import tzinfo
 from typing import Any, Literal
 
-from sqlalchemy import JSON, Column, Connection, Engine, String, Table, func, inspect, select
+from sqlalchemy import (
+    JSON,
+    Column,
+    Connection,
+    Dialect,
+    Engine,
+    String,
+    Table,
+    func,
+    inspect,
+    select,
+)
 from sqlalchemy.sql.elements import ColumnElement
 
 import projections.tokens  # noqa: F401 - registers api_tokens in the read models' metadata
@@ -131,18 +143,58 @@ def _ordered(column: Column[Any], dialect: str) -> ColumnElement[Any]:
     return column
 
 
-Keyed = tuple[tuple[Any, ...], Any]
+class _Shape:
+    """How one table is read: every column as the driver returns it (no type processing: the
+    values are compared as stored, and fast), the key's positions, and how to show a value."""
+
+    def __init__(self, table: Table, dialect: Dialect) -> None:
+        self.columns = list(table.columns)
+        names = [c.name for c in self.columns]
+        keys = _key_columns(table)
+        self.key_names = [k.name for k in keys]
+        self.key_positions = [names.index(n) for n in self.key_names]
+        query = select(*self.columns).order_by(*(_ordered(k, dialect.name) for k in keys))
+        self.sql = str(query.compile(dialect=dialect))
+        self._shown = [
+            c.type.dialect_impl(dialect).result_processor(dialect, None) for c in self.columns
+        ]
+
+    def key(self, row: Sequence[Any]) -> tuple[Any, ...]:
+        return tuple(row[i] for i in self.key_positions)
+
+    def value(self, position: int, raw: Any) -> Any:
+        """The value as the application reads it (a UUID, an aware datetime, a list …)."""
+        process = self._shown[position]
+        if process is None or raw is None:
+            return raw
+        try:
+            return process(raw)
+        except (TypeError, ValueError):
+            return raw
+
+    def key_of(self, row: Sequence[Any]) -> dict[str, Any]:
+        return {
+            name: self.value(i, row[i])
+            for name, i in zip(self.key_names, self.key_positions, strict=True)
+        }
 
 
-def _rows(connection: Connection, table: Table, keys: Sequence[Column[Any]]) -> Iterator[Keyed]:
-    """(key, row mapping) of every row, in key order, fetched ``CHUNK`` rows at a time."""
+def _rows(connection: Connection, table: Table, shape: _Shape) -> Iterator[Sequence[Any]]:
+    """Every row as the driver returns it, in key order, ``CHUNK`` rows at a time (a
+    server-side cursor on PostgreSQL), inside the connection's transaction."""
     if not inspect(connection).has_table(table.name):
         return
-    dialect = connection.dialect.name
-    query = select(table).order_by(*(_ordered(k, dialect) for k in keys))
-    for row in connection.execution_options(yield_per=CHUNK).execute(query):
-        mapping = row._mapping
-        yield tuple(mapping[k.name] for k in keys), mapping
+    dbapi: Any = connection.connection.dbapi_connection
+    if connection.dialect.name == "postgresql":
+        cursor = dbapi.cursor(name=f"replay_{uuid.uuid4().hex}")
+    else:
+        cursor = dbapi.cursor()
+    try:
+        cursor.execute(shape.sql)
+        while batch := cursor.fetchmany(CHUNK):
+            yield from batch
+    finally:
+        cursor.close()
 
 
 def _count(connection: Connection, table: Table) -> int:
@@ -158,29 +210,49 @@ def compare_table(
     on_row: Callable[[int], None] = lambda _n: None,
 ) -> Iterator[Difference]:
     """The differences of one table, in key order (a merge of two sorted streams)."""
-    keys = _key_columns(table)
-    names = [k.name for k in keys]
-    others = [c.name for c in table.columns if c.name not in names]
-    live_rows, replay_rows = _rows(live, table, keys), _rows(replayed, table, keys)
+    shape = _Shape(table, live.dialect)
+    key = shape.key
+    live_rows, replay_rows = _rows(live, table, shape), _rows(replayed, table, shape)
     left, right = next(live_rows, None), next(replay_rows, None)
-    while left is not None or right is not None:
-        if right is None or (left is not None and left[0] < right[0]):
-            assert left is not None
-            yield Difference(table.name, dict(zip(names, left[0], strict=True)), "extra")
+    while left is not None and right is not None:
+        if left == right:  # the common case, decided in one tuple comparison
+            left, right = next(live_rows, None), next(replay_rows, None)
+            on_row(2)
+            continue
+        left_key, right_key = key(left), key(right)
+        if left_key < right_key:
+            yield Difference(table.name, shape.key_of(left), "extra")
             left = next(live_rows, None)
             on_row(1)
-        elif left is None or right[0] < left[0]:
-            yield Difference(table.name, dict(zip(names, right[0], strict=True)), "missing")
+        elif right_key < left_key:
+            yield Difference(table.name, shape.key_of(right), "missing")
             right = next(replay_rows, None)
             on_row(1)
         else:
-            key = dict(zip(names, left[0], strict=True))
-            for name in others:
-                mine, theirs = left[1][name], right[1][name]
-                if mine != theirs:
-                    yield Difference(table.name, key, "changed", name, mine, theirs)
+            yield from _changed(table.name, shape, left, right)
             left, right = next(live_rows, None), next(replay_rows, None)
             on_row(2)
+    while left is not None:
+        yield Difference(table.name, shape.key_of(left), "extra")
+        left = next(live_rows, None)
+        on_row(1)
+    while right is not None:
+        yield Difference(table.name, shape.key_of(right), "missing")
+        right = next(replay_rows, None)
+        on_row(1)
+
+
+def _changed(
+    table: str, shape: _Shape, live: Sequence[Any], replayed: Sequence[Any]
+) -> Iterator[Difference]:
+    key = shape.key_of(live)
+    for position, column in enumerate(shape.columns):
+        if live[position] != replayed[position]:
+            mine, theirs = (
+                shape.value(position, live[position]),
+                shape.value(position, replayed[position]),
+            )
+            yield Difference(table, key, "changed", column.name, mine, theirs)
 
 
 def compare_read_models(
