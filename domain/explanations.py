@@ -10,7 +10,6 @@ says the rule in words and gives the version of the rulebook that applied.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, tzinfo
 from typing import Literal
@@ -34,15 +33,6 @@ from domain.scoring import AgentScore, XpLine, local_day, score_agent
 from domain.streaks import StreakSummary, current_streak, next_working_day, streak_runs
 
 FigureKind = Literal["xp", "competency", "badge", "streak"]
-
-KIND_WORDS: Mapping[RecognitionKind, str] = {
-    RecognitionKind.FEEDBACK_GIVEN: "Feedback given",
-    RecognitionKind.TRAINING_COMPLETED: "Training completed",
-    RecognitionKind.TOUGH_CALL_HANDLED_WITH_GRACE: "Tough call handled with grace",
-    RecognitionKind.INITIATIVE_TAKEN: "Initiative taken",
-    RecognitionKind.KUDOS_GIVEN: "Kudos from a colleague",
-}
-
 
 class InvalidFigure(InvalidInput):
     field = "figure"
@@ -179,9 +169,9 @@ def _recognitions(history: AgentHistory) -> dict[UUID, Recognition]:
 
 def xp_rule_words(line: XpLine, recognition: Recognition, rulebook: Rulebook) -> str:
     """The rule that priced one recognition, in words."""
-    label = KIND_WORDS[line.kind]
+    label = line.kind.label
     if line.capped:
-        return line.rule.replace(line.kind.value, label.lower())
+        return line.rule  # the daily cap, already in words
     base = rulebook.xp_for(line.kind)
     if line.kind is not RecognitionKind.FEEDBACK_GIVEN:
         return f"{label} earns {base} XP"
@@ -260,7 +250,7 @@ def explain_competency(
 def metric_words(metric: BadgeMetric) -> str:
     """What a badge counts, in words."""
     if isinstance(metric, CountMetric):
-        kinds = " or ".join(KIND_WORDS[k].lower() for k in metric.kinds) or "any recognition"
+        kinds = " or ".join(k.label.lower() for k in metric.kinds) or "any recognition"
         words = [kinds[0].upper() + kinds[1:]]
         if metric.competencies:
             words.append("crediting " + " or ".join(c.label.lower() for c in metric.competencies))
@@ -288,7 +278,9 @@ def _step_rule(metric: BadgeMetric, recognition: Recognition, agent_id: UUID, am
         return f"{amount:,} XP in {metric.competency.label.lower()}"
     if recognition.kind is RecognitionKind.KUDOS_GIVEN and recognition.agent_id != agent_id:
         return "Kudos given to a colleague: +1"
-    label = KIND_WORDS[recognition.kind]
+    label = recognition.kind.label
+    if recognition.kind is RecognitionKind.KUDOS_GIVEN:
+        label = "Kudos from a colleague"
     if recognition.feedback_kind is FeedbackKind.COACHING:
         label += " (coaching)"
     elif recognition.rating is not None:
