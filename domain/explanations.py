@@ -34,6 +34,7 @@ from domain.streaks import StreakSummary, current_streak, next_working_day, stre
 
 FigureKind = Literal["xp", "competency", "badge", "streak"]
 
+
 class InvalidFigure(InvalidInput):
     field = "figure"
 

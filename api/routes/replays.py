@@ -38,7 +38,7 @@ def requires_audit(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteH
     guards=[requires_audit],
     tags=["audit"],
     summary="Start a replay check",
-    responses=error_responses(401, 403, 409),
+    responses=error_responses(400, 401, 403, 404, 409, 413, 422),
 )
 async def start_replay(
     request: Request[Any, Any, Any], replay_jobs: NamedDependency[ReplayJobs]
