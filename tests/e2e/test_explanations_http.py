@@ -52,6 +52,8 @@ def test_each_role_sees_only_the_explanations_it_may(
         return
     page = caller.get(f"/audit/agents/{agent}/explain", figure="xp")
     assert page.status_code == (200 if allowed else 403)
+    if allowed and whose == "ada":  # recognised once; only auditors and admins get links
+        assert ('href="/audit/log/' in page.text) == (who in ("audrey", "root"))
 
 
 def test_anonymous_visitors_are_asked_to_sign_in(world: World) -> None:

@@ -23,7 +23,7 @@ from litestar.status_codes import HTTP_422_UNPROCESSABLE_ENTITY
 from sqlalchemy import Engine
 
 from domain.explanations import InvalidFigure, figure_choices
-from domain.principals import may_see_private_history
+from domain.principals import may_audit, may_see_private_history
 from projections.explanations import explain_figure
 from projections.queries import agent_profile, latest_rulebook_history
 from web.auth import is_htmx, send_to_sign_in, viewer
@@ -59,6 +59,7 @@ class ExplainPageController(Controller):
             "figure": figure,
             "choices": figure_choices(latest_rulebook_history(read_engine).latest),
             "zone": settings_zone,
+            "can_audit": may_audit(principal),
         }
         status = 200
         try:
