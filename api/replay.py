@@ -1,6 +1,7 @@
 """Where a replay check rebuilds: a scratch database of the live read models' kind.
 
-SQLite (the embedded default): a temporary file, deleted afterwards. PostgreSQL: a schema of
+SQLite (the embedded default): a temporary file beside the live read models (the same disk,
+whose room they already take), deleted afterwards. PostgreSQL: a schema of
 its own (``callcraft_replay_<random>``) in the read models' database, dropped afterwards.
 Nothing is written anywhere else: not the event store, not the live read models.
 """
@@ -18,7 +19,7 @@ from sqlalchemy import Engine, create_engine, text
 from api.auth.tables import auth_metadata
 from api.bootstrap import build_application, build_read_engine, sqlalchemy_url
 from api.runtime import Runtime
-from api.settings import Settings
+from api.settings import Settings, sqlite_path
 from projections.projector import Progress, Projector
 from projections.replay import Counted, Difference, ReplaySummary, replay_check
 
@@ -33,7 +34,11 @@ def scratch_read_engine(read_database_url: str) -> Iterator[Engine]:
     """An empty database for the replay's read models, removed when the block ends."""
     url = sqlalchemy_url(read_database_url)
     if url.startswith("sqlite"):
-        with tempfile.TemporaryDirectory(prefix="callcraft-replay-") as directory:
+        live = sqlite_path(url)
+        beside: Path | None = Path(live).resolve().parent
+        if live == ":memory:" or beside is None or not beside.is_dir():
+            beside = None
+        with tempfile.TemporaryDirectory(prefix="callcraft-replay-", dir=beside) as directory:
             engine = build_read_engine(f"sqlite:///{Path(directory) / 'replay-read.db'}")
             try:
                 yield engine
