@@ -35,9 +35,8 @@ def scratch_read_engine(read_database_url: str) -> Iterator[Engine]:
     url = sqlalchemy_url(read_database_url)
     if url.startswith("sqlite"):
         live = sqlite_path(url)
-        beside: Path | None = Path(live).resolve().parent
-        if live == ":memory:" or beside is None or not beside.is_dir():
-            beside = None
+        parent = Path(live).resolve().parent
+        beside = parent if live != ":memory:" and parent.is_dir() else None
         with tempfile.TemporaryDirectory(prefix="callcraft-replay-", dir=beside) as directory:
             engine = build_read_engine(f"sqlite:///{Path(directory) / 'replay-read.db'}")
             try:
