@@ -114,3 +114,12 @@ def test_the_xp_explanation_agrees_with_the_profile(world: World) -> None:
     explained = caller.get(f"/api/v1/agents/{world.ada}/explanation").json()
     assert explained["value"] == profile["xp_total"] == sum(x["points"] for x in explained["lines"])
     assert all(x["rulebook_version"] >= 1 and x["rule"] for x in explained["lines"])
+
+
+def test_an_agents_home_page_links_to_the_explanation_of_their_figures(world: World) -> None:
+    caller = world.caller("ada")
+    home = caller.get("/")
+    assert home.status_code == 200
+    link = f'href="/audit/agents/{world.ada}/explain"'
+    assert link in home.text
+    assert caller.get(f"/audit/agents/{world.ada}/explain").status_code == 200
