@@ -58,3 +58,14 @@ def build_read_engine(url: str, *, schema: str | None = None) -> Engine:
         return engine
     connect_args = {"options": f"-csearch_path={schema}"} if schema else {}
     return create_engine(url, connect_args=connect_args, pool_size=5, max_overflow=10)
+
+
+def build_event_store_engine(database_url: str, *, schema: str | None = None) -> Engine:
+    """An SQLAlchemy engine on the EVENT STORE's database, for the hash chain's tables.
+
+    SQLite keeps its default (durable) synchronous setting here: the chain is evidence."""
+    url = sqlalchemy_url(database_url)
+    if url.startswith("sqlite"):
+        return create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+    connect_args = {"options": f"-csearch_path={schema}"} if schema else {}
+    return create_engine(url, connect_args=connect_args, pool_size=2, max_overflow=4)

@@ -37,11 +37,13 @@ from api.exporter import FORMATS as EXPORT_FORMATS
 from api.exporter import export_lines, write_all
 from api.import_rows import FORMATS, ImportFileError, format_for
 from api.importer import DEFAULT_BATCH_SIZE, ImportReport, import_file
+from api.integrity_text import report_lines, summary
 from api.replay import replay_runtime, run_replay_check
 from api.runtime import Runtime, open_runtime
 from api.settings import SETTINGS_DOC, Settings, SettingsError, load_settings
 from domain.application import MAX_BATCH, Callcraft
 from domain.exceptions import DomainError, UnknownUser
+from domain.signatures import InvalidKey, public_key_from_pem
 from projections.event_filters import FilterText, parse_filter
 from projections.rebuild import rebuild as rebuild_read_models
 from projections.replay import Difference, ReplaySummary
@@ -419,6 +421,8 @@ def rebuild(batch_size: int) -> None:
 def _setting_value(settings: Settings, name: str) -> Any:
     if name == "CALLCRAFT_READ_DATABASE_URL":
         return settings.effective_read_database_url
+    if name == "CALLCRAFT_SIGNING_KEY_FILE":
+        return settings.effective_signing_key_file
     attribute = name.removeprefix("CALLCRAFT_").lower()
     value = getattr(settings, attribute)
     if isinstance(value, bool):
@@ -444,6 +448,55 @@ def audit() -> None:
 
 
 # --- callcraft audit verify: the hash chain and its signed checkpoints -----------------------
+
+
+@audit.command("verify")
+@click.option(
+    "--public-key",
+    "public_key_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="Check the checkpoints against this PEM public key (one kept apart from the server) "
+    "instead of the configured signing key's.",
+)
+def audit_verify(public_key_file: Path | None) -> None:
+    """Check the whole store against the hash chain and its signed checkpoints.
+
+    Reports every problem by kind and position (changed, deleted, swapped, moved or inserted
+    events, altered chain rows, checkpoints that fail); exit 0 only when nothing is wrong.
+    """
+    settings = _settings()
+    key = None
+    if public_key_file is not None:
+        try:
+            key = public_key_from_pem(public_key_file.read_bytes())
+        except (InvalidKey, OSError) as error:
+            raise Refused(f"--public-key {public_key_file}: {error}") from None
+    with _runtime(settings, datetime.now(UTC)) as runtime:
+        update, close = _progress_bar("verifying")
+        try:
+            report = runtime.integrity.verify(update, public_key=key)
+        finally:
+            close()
+        used = key or runtime.integrity.public_key
+    for line in report_lines(report, used.key_id):
+        click.echo(line)
+    if not report.clean:
+        raise Refused(f"the history does NOT verify: {summary(report)}")
+
+
+@audit.command("seal")
+def audit_seal() -> None:
+    """Extend the hash chain over every event not sealed yet and sign a checkpoint now."""
+    settings = _settings()
+    with _runtime(settings, datetime.now(UTC)) as runtime:
+        outcome = runtime.sealer.seal(force_checkpoint=True)
+        key_id = runtime.sealer.key.key_id
+    click.echo(f"sealed {outcome.sealed} new events; the chain reaches position {outcome.head}")
+    if outcome.checkpoint is not None:
+        click.echo(f"signed a checkpoint at {outcome.checkpoint.position} with key {key_id}")
+    else:
+        click.echo("no new checkpoint: the last one already covers the chain's head")
 
 
 # --- callcraft audit replay: rebuild into a scratch database and compare ---------------------

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 DEFAULT_DATABASE_URL = "sqlite:///var/callcraft.db"
 DEFAULT_MAX_BODY_BYTES = 2 * 1024 * 1024  # a batch of 1,000 recordings with full notes fits
 MIN_SECRET_LENGTH = 32
+DEFAULT_SIGNING_KEY_FILE = "var/callcraft-signing-key.pem"
 
 
 class SettingsError(ValueError):
@@ -35,6 +36,10 @@ class Settings:
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     signin_attempts: int = 5
     signin_window_seconds: int = 300
+    signing_key_file: str | None = None
+    checkpoint_every: int = 10_000
+    checkpoint_seconds: float = 60.0
+    db_locked_down: bool = False
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -53,6 +58,18 @@ class Settings:
             p = Path(path)
             return f"sqlite:///{p.with_name(p.stem + '-read' + (p.suffix or '.db'))}"
         return self.database_url
+
+    @property
+    def effective_signing_key_file(self) -> Path:
+        """The checkpoints' Ed25519 key: beside a SQLite store by default, else under var/."""
+        if self.signing_key_file:
+            return Path(self.signing_key_file)
+        if self.database_url.startswith("sqlite"):
+            path = sqlite_path(self.database_url)
+            if path != ":memory:":
+                p = Path(path)
+                return p.with_name(p.stem + "-signing-key.pem")
+        return Path(DEFAULT_SIGNING_KEY_FILE)
 
 
 def sqlite_path(url: str) -> str:
@@ -152,6 +169,29 @@ SETTINGS_DOC: tuple[tuple[str, str, str], ...] = (
         "Failed sign-ins allowed per username and address within the window; then 429",
     ),
     ("CALLCRAFT_SIGNIN_WINDOW_SECONDS", "300", "The window of the sign-in rate limit (seconds)"),
+    (
+        "CALLCRAFT_SIGNING_KEY_FILE",
+        "(derived)",
+        "The Ed25519 private key (PEM) that signs the chain's checkpoints. Default: PATH-signing-"
+        f"key.pem beside a SQLite store, else {DEFAULT_SIGNING_KEY_FILE}; a default file is "
+        "generated on first use (mode 0600), a file named here must exist",
+    ),
+    (
+        "CALLCRAFT_CHECKPOINT_EVERY",
+        "10000",
+        "Sign a checkpoint of the hash chain at least every this many sealed events",
+    ),
+    (
+        "CALLCRAFT_CHECKPOINT_SECONDS",
+        "60.0",
+        "After catching up, sign a checkpoint when the last one is older than this (seconds)",
+    ),
+    (
+        "CALLCRAFT_DB_LOCKED_DOWN",
+        "false",
+        "PostgreSQL: the database role is the locked-down one of `callcraft db lock-down` "
+        "(no UPDATE/DELETE on events): create no tables at start, lock through its function",
+    ),
 )
 
 
@@ -188,6 +228,9 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     body = get("CALLCRAFT_MAX_BODY_BYTES")
     attempts = get("CALLCRAFT_SIGNIN_ATTEMPTS")
     window = get("CALLCRAFT_SIGNIN_WINDOW_SECONDS")
+    every = get("CALLCRAFT_CHECKPOINT_EVERY")
+    seconds = get("CALLCRAFT_CHECKPOINT_SECONDS")
+    locked = get("CALLCRAFT_DB_LOCKED_DOWN")
     return Settings(
         database_url=database_url,
         read_database_url=get("CALLCRAFT_READ_DATABASE_URL"),
@@ -231,4 +274,16 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
             if window
             else defaults.signin_window_seconds
         ),
+        signing_key_file=get("CALLCRAFT_SIGNING_KEY_FILE"),
+        checkpoint_every=(
+            _in_range("CALLCRAFT_CHECKPOINT_EVERY", every, 1, 10_000_000)
+            if every
+            else defaults.checkpoint_every
+        ),
+        checkpoint_seconds=(
+            _number("CALLCRAFT_CHECKPOINT_SECONDS", seconds, float)
+            if seconds
+            else defaults.checkpoint_seconds
+        ),
+        db_locked_down=_bool("CALLCRAFT_DB_LOCKED_DOWN", locked) if locked else False,
     )

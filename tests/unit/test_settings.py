@@ -33,6 +33,10 @@ EVERY_VARIABLE = {
     "CALLCRAFT_MAX_BODY_BYTES": "4096",
     "CALLCRAFT_SIGNIN_ATTEMPTS": "3",
     "CALLCRAFT_SIGNIN_WINDOW_SECONDS": "60",
+    "CALLCRAFT_SIGNING_KEY_FILE": "/etc/callcraft/signing.pem",
+    "CALLCRAFT_CHECKPOINT_EVERY": "500",
+    "CALLCRAFT_CHECKPOINT_SECONDS": "5",
+    "CALLCRAFT_DB_LOCKED_DOWN": "true",
 }
 
 
@@ -68,6 +72,10 @@ def test_the_documented_defaults_are_the_defaults_load_settings_applies() -> Non
         "CALLCRAFT_MAX_BODY_BYTES": str(settings.max_body_bytes),
         "CALLCRAFT_SIGNIN_ATTEMPTS": str(settings.signin_attempts),
         "CALLCRAFT_SIGNIN_WINDOW_SECONDS": str(settings.signin_window_seconds),
+        "CALLCRAFT_SIGNING_KEY_FILE": "(derived)",
+        "CALLCRAFT_CHECKPOINT_EVERY": str(settings.checkpoint_every),
+        "CALLCRAFT_CHECKPOINT_SECONDS": str(settings.checkpoint_seconds),
+        "CALLCRAFT_DB_LOCKED_DOWN": str(settings.db_locked_down).lower(),
     }
     assert {name: default for name, default, _ in SETTINGS_DOC} == applied
 
@@ -90,6 +98,9 @@ def test_every_variable_is_read_into_its_setting() -> None:
     assert settings.session_hours == 8.0
     assert settings.max_body_bytes == 4096
     assert (settings.signin_attempts, settings.signin_window_seconds) == (3, 60)
+    assert settings.signing_key_file == "/etc/callcraft/signing.pem"
+    assert (settings.checkpoint_every, settings.checkpoint_seconds) == (500, 5.0)
+    assert settings.db_locked_down is True
 
 
 def test_every_documented_variable_changes_the_settings() -> None:
@@ -135,6 +146,9 @@ def test_an_empty_value_counts_as_unset() -> None:
         ("CALLCRAFT_MAX_BODY_BYTES", "10"),
         ("CALLCRAFT_SIGNIN_ATTEMPTS", "0"),
         ("CALLCRAFT_SIGNIN_WINDOW_SECONDS", "never"),
+        ("CALLCRAFT_CHECKPOINT_EVERY", "0"),
+        ("CALLCRAFT_CHECKPOINT_SECONDS", "soon"),
+        ("CALLCRAFT_DB_LOCKED_DOWN", "perhaps"),
     ],
 )
 def test_a_bad_value_is_refused_with_an_error_naming_the_variable(name: str, value: str) -> None:
@@ -242,3 +256,10 @@ def test_an_unknown_database_is_refused_naming_the_setting() -> None:
 def test_numbers_outside_their_range_are_refused_naming_the_variable(name: str, value: str) -> None:
     with pytest.raises(SettingsError, match=name):
         load_settings({name: value})
+
+
+def test_the_signing_key_lives_beside_a_sqlite_store_unless_named() -> None:
+    settings = load_settings({"DATABASE_URL": "sqlite:///srv/cc/events.db"})
+    assert settings.effective_signing_key_file == Path("srv/cc/events-signing-key.pem")
+    named = load_settings({"CALLCRAFT_SIGNING_KEY_FILE": "/etc/key.pem"})
+    assert named.effective_signing_key_file == Path("/etc/key.pem")

@@ -1,0 +1,47 @@
+"""What an auditor asks of the tamper-evident history: the public key, the latest
+checkpoint, and a full verification of the store against the chain and the checkpoints."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from eventsourcing.persistence import ApplicationRecorder
+from sqlalchemy import Engine
+
+from domain.hash_chain import Checkpoint, IntegrityReport, audit
+from domain.signatures import PublicKey
+from projections.chain_store import chain_rows, checkpoints, latest_checkpoint, stored_events
+from projections.chain_tables import create_chain_tables
+
+Progress = Callable[[int, int], None]
+"""Called with (position reached, last notification id) now and then."""
+
+
+@dataclass
+class Integrity:
+    recorder: ApplicationRecorder
+    engine: Engine
+    public_key: PublicKey
+
+    def ensure_ready(self) -> None:
+        create_chain_tables(self.engine)
+
+    def latest_checkpoint(self) -> Checkpoint | None:
+        self.ensure_ready()
+        return latest_checkpoint(self.engine)
+
+    def verify(
+        self, progress: Progress | None = None, public_key: PublicKey | None = None
+    ) -> IntegrityReport:
+        """Check every stored event against the chain and every checkpoint against the key."""
+        self.ensure_ready()
+        key = public_key or self.public_key
+        last = int(self.recorder.max_notification_id() or 0)
+        return audit(
+            stored_events(self.recorder),
+            chain_rows(self.engine),
+            checkpoints(self.engine),
+            key.signed,
+            None if progress is None else (lambda position: progress(position, last)),
+        )
