@@ -7,7 +7,7 @@ background thread when ``settings.run_projector`` and closes everything on shutd
 Every request passes the auth middleware (``request.user`` is a ``Principal`` or None) and,
 unless it is an ``/api/`` request with a bearer token, the CSRF check. Pages (``web``) and the
 JSON API (``api.routes``) get the process's pieces as dependencies: ``runtime``,
-``app_service``, ``read_engine``, ``settings_zone`` and ``wait_for_projection``.
+``app_service``, ``read_engine``, ``settings_zone``, ``integrity`` and ``wait_for_projection``.
 """
 
 from __future__ import annotations
@@ -40,6 +40,7 @@ from api.runtime import Runtime, open_runtime
 from api.settings import Settings
 from domain.application import Callcraft
 from projections.replay_jobs import ReplayJobs
+from projections.integrity import Integrity
 from web.routes import route_handlers as page_route_handlers
 from web.templating import STATIC_DIR, template_config
 
@@ -66,6 +67,10 @@ def provide_replay_jobs(state: State) -> ReplayJobs:
     return jobs
 
 
+def provide_integrity(state: State) -> Integrity:
+    return _runtime(state).integrity
+
+
 def provide_wait_for_projection(state: State) -> Callable[[int], bool]:
     """``wait(notification_id)``: True once the read models include it, False after
     ``settings.read_your_writes_timeout`` seconds."""
@@ -84,6 +89,7 @@ def dependencies() -> dict[str, Provide]:
         "app_service": Provide(provide_app_service, sync_to_thread=False),
         "read_engine": Provide(provide_read_engine, sync_to_thread=False),
         "settings_zone": Provide(provide_settings_zone, sync_to_thread=False),
+        "integrity": Provide(provide_integrity, sync_to_thread=False),
         "wait_for_projection": Provide(provide_wait_for_projection, sync_to_thread=False),
         "replay_jobs": Provide(provide_replay_jobs, sync_to_thread=False),
     }

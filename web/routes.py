@@ -12,6 +12,7 @@ from web.controllers.audit import AuditController
 from web.controllers.audit_explain import ExplainPageController
 from web.controllers.audit_replay import ReplayPageController
 from web.controllers.home import HomeController
+from web.controllers.integrity import IntegrityController
 from web.controllers.kudos import KudosController
 from web.controllers.leaderboards import LeaderboardController
 from web.controllers.supervisor import RecordController, TeamController
@@ -31,4 +32,5 @@ def route_handlers() -> list[ControllerRouterHandler]:
         AuditController,  # the event log (log)
         ReplayPageController,
         ExplainPageController,
+        IntegrityController,  # chain: /audit/integrity
     ]

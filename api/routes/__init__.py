@@ -11,6 +11,7 @@ from api.routes.errors import API_EXCEPTION_HANDLERS
 from api.routes.events import export_events, list_events
 from api.routes.explanations import explanation
 from api.routes.health import health
+from api.routes.integrity import public_key, verification
 from api.routes.kudos import give_kudos, kudos_allowance
 from api.routes.leaderboards import leaderboards
 from api.routes.me import me
@@ -42,6 +43,8 @@ def api_router() -> Router:
             export_events,
             start_replay,
             replay_status,
+            public_key,
+            verification,
         ],
         guards=[signed_in],
         exception_handlers=API_EXCEPTION_HANDLERS,
