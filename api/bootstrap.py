@@ -23,7 +23,7 @@ def build_application(settings: Settings, *, schema: str | None = None) -> Callc
     process and a projection worker start at the same moment, one of them may see
     "tuple concurrently updated". That is harmless, so it tries again.
     """
-    env = event_store_env(settings.database_url, schema=schema)
+    env = event_store_env(settings.database_url, schema=schema, locked_down=settings.db_locked_down)
     for attempt in range(1, STARTUP_ATTEMPTS + 1):
         try:
             return Callcraft(env=env, timezone=settings.zone)

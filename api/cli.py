@@ -38,6 +38,13 @@ from api.exporter import export_lines, write_all
 from api.import_rows import FORMATS, ImportFileError, format_for
 from api.importer import DEFAULT_BATCH_SIZE, ImportReport, import_file
 from api.integrity_text import report_lines, summary
+from api.lockdown import (
+    BadRoleName,
+    apply_lockdown,
+    check_role_name,
+    lockdown_statements,
+    other_tables,
+)
 from api.replay import replay_runtime, run_replay_check
 from api.runtime import Runtime, open_runtime
 from api.settings import SETTINGS_DOC, Settings, SettingsError, load_settings
@@ -497,6 +504,53 @@ def audit_seal() -> None:
         click.echo(f"signed a checkpoint at {outcome.checkpoint.position} with key {key_id}")
     else:
         click.echo("no new checkpoint: the last one already covers the chain's head")
+
+
+# --- callcraft db lock-down: an application role that cannot rewrite history ----------------
+
+
+@main.group("db")
+def db_group() -> None:
+    """The database itself: roles and rights."""
+
+
+@db_group.command("lock-down")
+@click.option("--app-role", required=True, help="The PostgreSQL role the application runs as.")
+@click.option("--print-sql", is_flag=True, help="Only print the SQL; change nothing.")
+def db_lock_down(app_role: str, print_sql: bool) -> None:
+    """PostgreSQL: let APP_ROLE only SELECT and INSERT the stored events and the chain.
+
+    Run it with DATABASE_URL naming the tables' owner; then run Callcraft as APP_ROLE with
+    CALLCRAFT_DB_LOCKED_DOWN=true (see the README, "Locking the history down").
+    """
+    settings = _settings()
+    if settings.database_url.startswith("sqlite"):
+        raise Refused(
+            "lock-down is for PostgreSQL; protect a SQLite store with the file's permissions"
+        )
+    try:
+        check_role_name(app_role)
+    except BadRoleName as error:
+        raise click.BadParameter(str(error), param_hint="--app-role") from None
+    with _runtime(settings, datetime.now(UTC)) as runtime:
+        runtime.sealer.ensure_ready()
+        engine = runtime.integrity.engine
+        schema = str(runtime.app.recorder.datastore.schema)  # type: ignore[attr-defined]
+        if print_sql:
+            with engine.connect() as connection:
+                statements = lockdown_statements(schema, app_role, other_tables(connection, schema))
+            for statement in statements:
+                click.echo(statement + ";")
+            return
+        try:
+            statements = apply_lockdown(engine, schema, app_role)
+        except SQLAlchemyError as error:
+            raise Refused(f"the lock-down failed (run it as the tables' owner): {error}") from None
+    click.echo(
+        f"locked down: {app_role} may only SELECT and INSERT the stored events and the chain "
+        f"in schema {schema} ({len(statements)} statements); run Callcraft as {app_role} "
+        "with CALLCRAFT_DB_LOCKED_DOWN=true"
+    )
 
 
 # --- callcraft audit replay: rebuild into a scratch database and compare ---------------------

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+from api.lockdown import LOCKED_DOWN_RECORDER_TOPIC
 from api.settings import SettingsError, sqlite_path
 
 SQLITE_LOCK_TIMEOUT_SECONDS = "30"
@@ -19,8 +20,11 @@ AGGREGATE_CACHE = {
 }
 
 
-def event_store_env(database_url: str, *, schema: str | None = None) -> dict[str, str]:
-    """The ``env`` for ``Callcraft(env=...)``: the built-in sqlite or postgres recorder."""
+def event_store_env(
+    database_url: str, *, schema: str | None = None, locked_down: bool = False
+) -> dict[str, str]:
+    """The ``env`` for ``Callcraft(env=...)``: the built-in sqlite or postgres recorder
+    (``locked_down``: the role of ``callcraft db lock-down``, see ``api.lockdown``)."""
     if database_url.startswith("sqlite:///"):
         path = sqlite_path(database_url)
         if path != ":memory:":
@@ -49,5 +53,8 @@ def event_store_env(database_url: str, *, schema: str | None = None) -> dict[str
         }
         if schema:
             env["POSTGRES_SCHEMA"] = schema
+        if locked_down:
+            env["CREATE_TABLE"] = "n"
+            env["APPLICATION_RECORDER_TOPIC"] = LOCKED_DOWN_RECORDER_TOPIC
         return env
     raise SettingsError(f"DATABASE_URL {database_url!r} is neither SQLite nor PostgreSQL")
