@@ -85,7 +85,9 @@ def _settings() -> Settings:
 def _runtime(settings: Settings, now: datetime) -> Iterator[Runtime]:
     try:
         runtime = open_runtime(settings, now=now)
-    except (PersistenceError, SQLAlchemyError, OSError, SettingsError) as error:
+    except SettingsError as error:
+        raise CannotStart(f"bad setting: {error}") from None
+    except (PersistenceError, SQLAlchemyError, OSError) as error:
         raise CannotStart(_cannot_open(settings, error)) from None
     try:
         yield runtime
@@ -358,7 +360,9 @@ def serve(host: str | None, port: int | None) -> None:
     settings = _settings()
     try:
         app = create_app(settings)
-    except (PersistenceError, SQLAlchemyError, OSError, SettingsError) as error:
+    except SettingsError as error:
+        raise CannotStart(f"bad setting: {error}") from None
+    except (PersistenceError, SQLAlchemyError, OSError) as error:
         raise CannotStart(_cannot_open(settings, error)) from None
     uvicorn.run(app, host=host or settings.host, port=settings.port if port is None else port)
 
