@@ -36,6 +36,7 @@ from bench.figures import (
     record_in_batches,
     record_one_by_one,
 )
+from bench.integrity import integrity_figures
 from bench.measure import Figure, Series, percentile, rate
 from bench.places import Places
 from bench.replay import replay_figures
@@ -200,6 +201,7 @@ def bench_database(
             figures += replay_figures(
                 kind, last_place, last_app, engine, total, scale.bulk_runs, ours_rebuild
             )
+        figures += integrity_figures(kind, last_app, last_place, scale.bulk_runs, raw_read)
 
         p50 = Series("leaderboard page p50", "ms")
         p99 = Series("leaderboard page p99", "ms")

@@ -4,7 +4,8 @@ Pure functions, no I/O. Every stored event (a notification of the log) is digest
 fields the event store holds — ``originator_id``, ``originator_version``, ``topic`` and the
 ``state`` bytes — and the digests are chained in log order with the notification ids:
 
-    content_hash_i = SHA-256("callcraft-event-v1" ‖ the four fields, length-prefixed)
+    content_hash_i = SHA-256("callcraft-event-v1" ‖ originator id (16 bytes) ‖ version (8)
+                             ‖ topic and state, each after its length (4))
     link_i         = SHA-256(link_{i-1} ‖ id_i as 8 bytes ‖ content_hash_i),  link_0 = 32 zeros
 
 So ``link_i`` covers the whole history up to ``i`` (ids, order and bytes). The content hash
@@ -79,16 +80,21 @@ def _chunk(data: bytes) -> bytes:
 
 
 def encode_stored(event: StoredFields) -> bytes:
-    """The canonical bytes of one stored event's fields (the id excluded, see above)."""
+    """The canonical bytes of one stored event's fields (the id excluded, see above): the
+    originator id's 16 bytes, the version as 8, then the topic and the state with lengths."""
     originator = event.originator_id
-    originator_text = str(originator) if isinstance(originator, UUID) else str(UUID(originator))
+    raw_id = originator.bytes if isinstance(originator, UUID) else UUID(originator).bytes
+    topic = event.topic.encode()
+    state = bytes(event.state)
     return b"".join(
         (
             EVENT_DOMAIN,
-            _chunk(originator_text.encode()),
-            int(event.originator_version).to_bytes(8, "big", signed=True),
-            _chunk(event.topic.encode()),
-            _chunk(bytes(event.state)),
+            raw_id,
+            event.originator_version.to_bytes(8, "big", signed=True),
+            len(topic).to_bytes(4, "big"),
+            topic,
+            len(state).to_bytes(4, "big"),
+            state,
         )
     )
 
