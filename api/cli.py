@@ -369,7 +369,9 @@ def serve(host: str | None, port: int | None) -> None:
 
 @main.command()
 def project() -> None:
-    """Run the projection worker until SIGTERM or SIGINT (stops cleanly between batches)."""
+    """Run the projection worker until SIGTERM or SIGINT (stops cleanly between batches).
+
+    It also seals new events into the hash chain and signs checkpoints when due."""
     settings = _settings()
     stop = threading.Event()
 
@@ -396,6 +398,7 @@ def _project_until(runtime: Runtime, stop: threading.Event, poll_seconds: float)
             click.echo(f"projector: {error}; retrying", err=True)
             stop.wait(max(poll_seconds, 1.0))
             continue
+        runtime.seal_round()  # extend the hash chain, sign a checkpoint when due
         if applied == 0:
             stop.wait(poll_seconds)
 

@@ -4,14 +4,18 @@ messages, a tampered store, another key, and a bad signing-key setting."""
 from __future__ import annotations
 
 import shutil
+import signal
 import sqlite3
 import stat
+import subprocess
+import time
+from contextlib import closing
 from pathlib import Path
 
 import pytest
 
 from domain.signatures import SigningKey
-from tests.e2e.test_cli_commands import CALLCRAFT, DEMO, Cli, environment
+from tests.e2e.test_cli_commands import CALLCRAFT, DEMO, WAIT_SECONDS, Cli, environment
 
 
 @pytest.fixture(scope="module")
@@ -115,3 +119,35 @@ def test_a_missing_or_bad_signing_key_stops_the_start_naming_the_setting(
         assert done.returncode == 3, command
         assert "bad setting: CALLCRAFT_SIGNING_KEY_FILE" in done.stderr
     assert not named.exists() or named.read_text() == content
+
+
+def last_checkpoint(cli: Cli) -> int | None:
+    with closing(sqlite3.connect(events_db(cli), timeout=30)) as conn:
+        try:
+            found = conn.execute("SELECT max(position) FROM callcraft_checkpoints").fetchone()
+        except sqlite3.OperationalError:  # the tables do not exist yet
+            return None
+    return None if found[0] is None else int(found[0])
+
+
+def test_the_projection_worker_seals_the_log_and_signs_a_checkpoint(cli: Cli) -> None:
+    worker = subprocess.Popen(
+        [str(CALLCRAFT), "project"],
+        cwd=cli.cwd,
+        env=cli.env,
+        stderr=subprocess.DEVNULL,
+    )
+    count = event_count(cli)
+    try:
+        deadline = time.monotonic() + WAIT_SECONDS
+        signed = None
+        while time.monotonic() < deadline and signed is None:
+            signed = last_checkpoint(cli)
+            time.sleep(0.1)
+        assert signed == count
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        worker.wait(timeout=WAIT_SECONDS)
+    done = cli("audit", "verify")
+    assert done.returncode == 0, done.stderr
+    assert f"signed to position {count:,}" in done.stdout
