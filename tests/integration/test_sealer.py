@@ -15,9 +15,7 @@ from tests.integration.tamper_helpers import TEST_KEY, sealing
 WAIT_SECONDS = 60
 
 
-def test_the_projector_loop_seals_new_events_and_signs_a_checkpoint(
-    database: Database, tmp_path_factory: object
-) -> None:
+def test_the_projector_loop_seals_new_events_and_signs_a_checkpoint(database: Database) -> None:
     settings = Settings(
         database_url=database.database_url,
         read_database_url=database.read_url,
