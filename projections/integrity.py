@@ -4,7 +4,7 @@ checkpoint, and a full verification of the store against the chain and the check
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from eventsourcing.persistence import ApplicationRecorder
 from sqlalchemy import Engine
@@ -23,9 +23,12 @@ class Integrity:
     recorder: ApplicationRecorder
     engine: Engine
     public_key: PublicKey
+    _ready: bool = field(default=False, init=False, repr=False)
 
     def ensure_ready(self) -> None:
-        create_chain_tables(self.engine)
+        if not self._ready:
+            create_chain_tables(self.engine)
+            self._ready = True
 
     def latest_checkpoint(self) -> Checkpoint | None:
         self.ensure_ready()
