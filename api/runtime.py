@@ -135,6 +135,8 @@ def open_runtime(
         checkpoint_seconds=settings.checkpoint_seconds,
     )
     integrity = Integrity(app.recorder, chain_engine, key.public_key)
+    sealer.ensure_ready()  # the chain's tables, before any thread or request can race for them
+    integrity.ensure_ready()
     return Runtime(
         settings=settings,
         app=app,
