@@ -16,7 +16,8 @@ def summary(report: IntegrityReport) -> str:
 def report_lines(report: IntegrityReport, key_id: str) -> Iterator[str]:
     yield (
         f"checked {report.events_checked:,} stored events against the chain "
-        f"(sealed to position {report.sealed_head:,}) and {report.checkpoints:,} checkpoints "
+        f"(sealed to position {report.sealed_head:,}) and {report.checkpoints:,} "
+        f"checkpoint{'' if report.checkpoints == 1 else 's'} "
         f"(signed to position {report.signed_head:,}; key {key_id})"
     )
     if report.not_yet_sealed:

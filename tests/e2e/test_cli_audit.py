@@ -151,3 +151,14 @@ def test_the_projection_worker_seals_the_log_and_signs_a_checkpoint(cli: Cli) ->
     done = cli("audit", "verify")
     assert done.returncode == 0, done.stderr
     assert f"signed to position {count:,}" in done.stdout
+
+
+def test_a_rebuild_of_the_read_models_leaves_the_chain_and_its_checkpoints_alone(cli: Cli) -> None:
+    count = event_count(cli)
+    assert cli("audit", "seal").returncode == 0
+    assert cli("rebuild").returncode == 0
+    done = cli("audit", "verify")
+    assert done.returncode == 0, done.stderr
+    assert f"sealed to position {count:,}) and 1 checkpoint (signed to position {count:,}" in (
+        done.stdout
+    )
