@@ -39,8 +39,8 @@ from api.routes.deps import DEPENDENCIES
 from api.runtime import Runtime, open_runtime
 from api.settings import Settings
 from domain.application import Callcraft
-from projections.replay_jobs import ReplayJobs
 from projections.integrity import Integrity
+from projections.replay_jobs import ReplayJobs
 from web.routes import route_handlers as page_route_handlers
 from web.templating import STATIC_DIR, template_config
 
