@@ -77,9 +77,23 @@ class Runtime:
     app: Callcraft
     read_engine: Engine
     projector: Projector
-    sealer: Sealer
-    integrity: Integrity
+    chain_sealer: Sealer | None = field(default=None)
+    chain_integrity: Integrity | None = field(default=None)
     thread: ProjectorThread | None = field(default=None)
+
+    @property
+    def sealer(self) -> Sealer:
+        """The hash chain's sealer (``open_runtime`` always opens one)."""
+        if self.chain_sealer is None:
+            raise RuntimeError("this runtime was opened without the hash chain")
+        return self.chain_sealer
+
+    @property
+    def integrity(self) -> Integrity:
+        """The tamper-evidence checks (``open_runtime`` always opens them)."""
+        if self.chain_integrity is None:
+            raise RuntimeError("this runtime was opened without the hash chain")
+        return self.chain_integrity
 
     def log_position(self) -> int:
         """The highest notification id in the event log (0 when empty)."""
@@ -104,7 +118,8 @@ class Runtime:
         if self.thread is not None:
             self.thread.stop()
         self.read_engine.dispose()
-        self.integrity.engine.dispose()
+        if self.chain_integrity is not None:
+            self.chain_integrity.engine.dispose()
         self.app.close()
 
 
@@ -142,6 +157,6 @@ def open_runtime(
         app=app,
         read_engine=engine,
         projector=projector,
-        sealer=sealer,
-        integrity=integrity,
+        chain_sealer=sealer,
+        chain_integrity=integrity,
     )
