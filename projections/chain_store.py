@@ -11,7 +11,7 @@ from collections.abc import Iterator, Sequence
 from datetime import datetime
 
 from eventsourcing.persistence import ApplicationRecorder, Notification
-from sqlalchemy import Connection, Engine, func, insert, select
+from sqlalchemy import Connection, Engine, func, insert, select, true
 
 from domain.hash_chain import GENESIS, ChainRow, Checkpoint
 from projections.chain_tables import chain_checkpoints, chain_links
@@ -32,13 +32,17 @@ def stored_events(
         after = notifications[-1].id
 
 
-def chain_rows(engine: Engine, batch: int = BATCH, after: int = 0) -> Iterator[ChainRow]:
+def chain_rows(
+    engine: Engine, batch: int = BATCH, after: int = 0, until: int | None = None
+) -> Iterator[ChainRow]:
+    """The chain's rows after ``after`` (and up to ``until``), in position order."""
     c = chain_links.c
+    bound = c.notification_id <= until if until is not None else true()
     while True:
         with engine.connect() as connection:
             rows = connection.execute(
                 select(c.notification_id, c.content_hash, c.link)
-                .where(c.notification_id > after)
+                .where(c.notification_id > after, bound)
                 .order_by(c.notification_id)
                 .limit(batch)
             ).all()
@@ -69,13 +73,18 @@ CHECKPOINT_COLUMNS = (
 )
 
 
-def checkpoints(engine: Engine, batch: int = BATCH) -> Iterator[Checkpoint]:
+def checkpoints(
+    engine: Engine, batch: int = BATCH, until: int | None = None
+) -> Iterator[Checkpoint]:
+    """The checkpoints (up to position ``until``), in position order."""
+    position = chain_checkpoints.c.position
+    bound = position <= until if until is not None else true()
     after = -1
     while True:
         with engine.connect() as connection:
             rows = connection.execute(
                 select(*CHECKPOINT_COLUMNS)
-                .where(chain_checkpoints.c.position > after)
+                .where(position > after, bound)
                 .order_by(chain_checkpoints.c.position)
                 .limit(batch)
             ).all()

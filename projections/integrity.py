@@ -11,7 +11,13 @@ from sqlalchemy import Engine
 
 from domain.hash_chain import Checkpoint, IntegrityReport, audit
 from domain.signatures import PublicKey
-from projections.chain_store import chain_rows, checkpoints, latest_checkpoint, stored_events
+from projections.chain_store import (
+    chain_head,
+    chain_rows,
+    checkpoints,
+    latest_checkpoint,
+    stored_events,
+)
 from projections.chain_tables import create_chain_tables
 
 Progress = Callable[[int, int], None]
@@ -40,11 +46,16 @@ class Integrity:
         """Check every stored event against the chain and every checkpoint against the key."""
         self.ensure_ready()
         key = public_key or self.public_key
+        # The chain as it is now: a sealer may go on while this reads, and what it seals
+        # from here on is "not yet sealed" for this verification (its events come later in
+        # the log than every event of the chain read here, so none is missed).
+        with self.engine.connect() as connection:
+            head, _ = chain_head(connection)
         last = int(self.recorder.max_notification_id() or 0)
         return audit(
             stored_events(self.recorder),
-            chain_rows(self.engine),
-            checkpoints(self.engine),
+            chain_rows(self.engine, until=head),
+            checkpoints(self.engine, until=head),
             key.signed,
             None if progress is None else (lambda position: progress(position, last)),
         )

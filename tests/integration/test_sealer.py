@@ -102,3 +102,35 @@ def test_two_sealers_at_once_never_fork_the_chain(database: Database) -> None:
         assert report.clean, report.problems
         assert report.sealed_head == first.app.recorder.max_notification_id()
         assert first.sealer.key is TEST_KEY
+
+
+def test_a_verification_while_events_are_recorded_and_sealed_finds_nothing_wrong(
+    database: Database,
+) -> None:
+    with sealing(database, checkpoint_every=3, batch_size=2) as store:
+        for n in range(10):
+            store.app.form_team(name=f"Early {n}", formed_by="admin")
+        store.sealer.seal(force_checkpoint=True)
+        done = threading.Event()
+        errors: list[BaseException] = []
+
+        def keep_writing() -> None:
+            try:
+                for n in range(60):
+                    store.app.form_team(name=f"Team {n}", formed_by="admin")
+                    store.sealer.seal(force_checkpoint=n % 4 == 0)
+            except BaseException as error:  # reported below
+                errors.append(error)
+            finally:
+                done.set()
+
+        writer = threading.Thread(target=keep_writing)
+        writer.start()
+        reports = []
+        while not done.is_set():
+            reports.append(store.integrity.verify())
+        writer.join(WAIT_SECONDS)
+        reports.append(store.integrity.verify())
+        assert not errors, errors
+        assert len(reports) > 1
+        assert all(r.clean for r in reports), [r.problems for r in reports if not r.clean]
