@@ -24,6 +24,7 @@ from sqlalchemy import Engine, delete, insert, select, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from domain.application import Callcraft
+from projections.asof_index import note_events, rebuild_points, refresh_points
 from projections.context import BatchContext
 from projections.handlers import agents_named, apply_event
 from projections.schema import create_all
@@ -167,9 +168,11 @@ class Projector:
                 apply_event(ctx, notification_id, event)
                 if self.after_each_event is not None:
                     self.after_each_event(notification_id, event)
+            note_events(ctx, events)
             ctx.flush()
             if not facts_only:
                 self._recompute(ctx)
+                refresh_points(ctx, self.timezone)
         self._announce()
         return len(events), True
 
@@ -203,6 +206,7 @@ class Projector:
                 connection.execute(delete(table))
             history = self._rulebooks.history(connection)
             recompute_every_agent(connection, history, self.timezone, fresh=True)
+            rebuild_points(connection, self.timezone)
         self._announce()
 
     def catch_up(self, progress: Progress | None = None) -> int:

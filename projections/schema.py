@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import Engine
 
+import projections.asof_tables  # noqa: F401 - registers the as-of tables
 from projections.tables import metadata
 
 

@@ -13,11 +13,13 @@ from litestar.params import FromPath, FromQuery, QueryParameter
 from sqlalchemy import select
 
 from api.auth.guards import principal_of, requires_read
+from api.routes.as_of import AS_OF_DESCRIPTION, moment_of
 from api.routes.deps import today
 from api.routes.errors import error_responses
 from api.routes.history import History, agent_history
 from api.runtime import Runtime
 from domain.principals import may_see_private_history
+from projections.asof import explain_xp_as_of, profile_as_of
 from projections.queries import (
     MAX_LIMIT,
     AgentProfile,
@@ -31,6 +33,7 @@ from projections.queries import (
 from projections.tables import agents
 
 HISTORY_LIMIT = 50
+AsOf = Annotated[str | None, QueryParameter(description=AS_OF_DESCRIPTION)]
 
 
 @dataclass(frozen=True)
@@ -51,10 +54,16 @@ def _team_of(runtime: Runtime, agent_id: UUID) -> UUID:
     return found
 
 
-def _profile(runtime: Runtime, agent_id: UUID) -> AgentProfile:
-    found = agent_profile(
-        runtime.read_engine, agent_id, today=today(runtime), timezone=runtime.settings.zone
-    )
+def _profile(runtime: Runtime, agent_id: UUID, as_of: str | None = None) -> AgentProfile:
+    moment = moment_of(runtime, as_of)
+    zone = runtime.settings.zone
+    if moment is None:
+        found = agent_profile(runtime.read_engine, agent_id, today=today(runtime), timezone=zone)
+    else:
+        _team_of(runtime, agent_id)
+        found = profile_as_of(runtime.read_engine, agent_id, moment, timezone=zone)
+        if found is None:
+            raise NotFoundException(detail=f"agent {agent_id} was not enrolled yet as of {as_of}")
     if found is None:
         raise NotFoundException(detail=f"no agent with id {agent_id}")
     return found
@@ -75,10 +84,17 @@ class AgentController(Controller):
         """Agents by name; present ones only unless ``include_departed=true``."""
         return list_agents(runtime.read_engine, team, include_departed=include_departed)
 
-    @get("/{agent_id:uuid}", sync_to_thread=True, responses=error_responses(400, 401, 403, 404))
-    def profile(self, runtime: NamedDependency[Runtime], agent_id: FromPath[UUID]) -> AgentProfile:
-        """Level, XP (total and per competency), streaks and every badge."""
-        return _profile(runtime, agent_id)
+    @get(
+        "/{agent_id:uuid}",
+        sync_to_thread=True,
+        responses=error_responses(400, 401, 403, 404, 422),
+    )
+    def profile(
+        self, runtime: NamedDependency[Runtime], agent_id: FromPath[UUID], as_of: AsOf = None
+    ) -> AgentProfile:
+        """Level, XP (total and per competency), streaks and every badge (as of a past
+        moment with ``as_of``)."""
+        return _profile(runtime, agent_id, as_of)
 
     @get(
         "/{agent_id:uuid}/history",
@@ -104,23 +120,31 @@ class AgentController(Controller):
     @get(
         "/{agent_id:uuid}/badges",
         sync_to_thread=True,
-        responses=error_responses(400, 401, 403, 404),
+        responses=error_responses(400, 401, 403, 404, 422),
     )
     def badges(
-        self, runtime: NamedDependency[Runtime], agent_id: FromPath[UUID]
+        self, runtime: NamedDependency[Runtime], agent_id: FromPath[UUID], as_of: AsOf = None
     ) -> list[BadgeView]:
         """Every badge of the rulebook: tier earned, progress and the next threshold."""
-        return _profile(runtime, agent_id).badges
+        return _profile(runtime, agent_id, as_of).badges
 
     @get(
         "/{agent_id:uuid}/xp",
         sync_to_thread=True,
-        responses=error_responses(400, 401, 403, 404),
+        responses=error_responses(400, 401, 403, 404, 422),
     )
-    def xp(self, runtime: NamedDependency[Runtime], agent_id: FromPath[UUID]) -> XpBreakdown:
+    def xp(
+        self, runtime: NamedDependency[Runtime], agent_id: FromPath[UUID], as_of: AsOf = None
+    ) -> XpBreakdown:
         """Every point explained: which recording, which rule, which rulebook version."""
         _team_of(runtime, agent_id)
-        lines = explain_xp(runtime.read_engine, agent_id)
+        moment = moment_of(runtime, as_of)
+        if moment is None:
+            lines = explain_xp(runtime.read_engine, agent_id)
+        else:
+            lines = explain_xp_as_of(
+                runtime.read_engine, agent_id, moment, timezone=runtime.settings.zone
+            )
         return XpBreakdown(
             agent_id=agent_id, xp_total=sum(line.points for line in lines), lines=lines
         )

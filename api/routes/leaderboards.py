@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -13,11 +13,13 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromQuery, QueryParameter
 
 from api.auth.guards import principal_of, requires_read
+from api.routes.as_of import AS_OF_DESCRIPTION, moment_of
 from api.routes.deps import today
 from api.routes.errors import BadParameter, error_responses
 from api.runtime import Runtime
 from domain.competencies import parse_competency
 from domain.exceptions import DomainError
+from projections.asof import leaderboard_as_of
 from projections.queries import (
     MAX_LIMIT,
     SCOPES,
@@ -42,6 +44,7 @@ class Leaderboard:
     offset: int
     limit: int
     rows: list[LeaderboardRow]
+    as_of: datetime | None = None
 
 
 def _check(
@@ -111,7 +114,7 @@ def _around(request: Request[Any, Any, Any], around: str | None) -> UUID | None:
     sync_to_thread=True,
     tags=["leaderboards"],
     guards=[requires_read],
-    responses=error_responses(400, 401, 403, 404),
+    responses=error_responses(400, 401, 403, 404, 422),
 )
 def leaderboards(
     request: Request[Any, Any, Any],
@@ -123,24 +126,28 @@ def leaderboards(
     limit: Annotated[int, QueryParameter(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
     offset: Annotated[int, QueryParameter(ge=0)] = 0,
     around: FromQuery[str | None] = None,
+    as_of: Annotated[str | None, QueryParameter(description=AS_OF_DESCRIPTION)] = None,
 ) -> Leaderboard:
     """A page of a leaderboard; ``around=<agent id>`` (or ``around=me`` for the calling agent)
-    centres the page on that agent."""
+    centres the page on that agent; ``as_of`` shows it as it stood at a past moment."""
     scope = board  # "scope" is Litestar's own keyword: the ASGI scope
     column = _check(runtime, scope, window, team, competency, limit, offset)
     around_agent = _around(request, around)
+    moment = moment_of(runtime, as_of)
+    query: dict[str, Any] = {
+        "scope": scope,
+        "window": window,
+        "team_id": team,
+        "competency": column,
+        "limit": limit,
+        "offset": offset,
+        "around_agent": around_agent,
+    }
     try:
-        page = leaderboard(
-            runtime.read_engine,
-            scope=scope,
-            window=window,
-            today=today(runtime),
-            team_id=team,
-            competency=column,
-            limit=limit,
-            offset=offset,
-            around_agent=around_agent,
-        )
+        if moment is None:
+            page = leaderboard(runtime.read_engine, today=today(runtime), **query)
+        else:
+            page = leaderboard_as_of(runtime.read_engine, moment, **query)
     except QueryError as error:
         raise BadParameter(str(error), field=None) from None
     return Leaderboard(
@@ -153,4 +160,5 @@ def leaderboards(
         offset=page.offset,
         limit=limit,
         rows=page.rows,
+        as_of=moment.at if moment else None,
     )
