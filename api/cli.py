@@ -48,10 +48,13 @@ from api.lockdown import (
 from api.replay import replay_runtime, run_replay_check
 from api.runtime import Runtime, open_runtime
 from api.settings import SETTINGS_DOC, Settings, SettingsError, load_settings
+from api.standings import StandingsError, leaderboard_text, profile_text
 from domain.application import MAX_BATCH, Callcraft
+from domain.competencies import ALL_COMPETENCIES
 from domain.exceptions import DomainError, UnknownUser
 from domain.signatures import InvalidKey, public_key_from_pem
 from projections.event_filters import FilterText, parse_filter
+from projections.queries import MAX_LIMIT, SCOPES, WINDOW_NAMES, QueryError
 from projections.rebuild import rebuild as rebuild_read_models
 from projections.replay import Difference, ReplaySummary
 
@@ -427,6 +430,68 @@ def rebuild(batch_size: int) -> None:
         finally:
             close()
     click.echo(f"rebuilt the read models from {applied} events")
+
+
+# ------------------------------------------------------------------------------ standings
+
+AS_OF_HELP = (
+    "See it as of a past moment, ISO 8601 (e.g. 2026-03-01T17:00; without an offset, in "
+    "CALLCRAFT_TIMEZONE): later recordings and retractions are left out."
+)
+
+
+@main.command()
+@click.option("--scope", type=click.Choice(SCOPES), default="overall", show_default=True)
+@click.option("--window", type=click.Choice(WINDOW_NAMES), default="all", show_default=True)
+@click.option("--team", default=None, help="The team (name or id) of a team leaderboard.")
+@click.option(
+    "--competency",
+    type=click.Choice([c.value for c in ALL_COMPETENCIES]),
+    default=None,
+    help="The competency of a competency leaderboard.",
+)
+@click.option("--limit", type=click.IntRange(1, MAX_LIMIT), default=20, show_default=True)
+@click.option("--as-of", "as_of", default=None, help=AS_OF_HELP)
+def leaderboard(
+    scope: str, window: str, team: str | None, competency: str | None, limit: int, as_of: str | None
+) -> None:
+    """Print a leaderboard as a table, now or as of a past moment."""
+    if scope == "team" and team is None:
+        raise click.UsageError("--scope team needs --team")
+    if scope == "competency" and competency is None:
+        raise click.UsageError("--scope competency needs --competency")
+    settings = _settings()
+    with _runtime(settings, datetime.now(UTC)) as runtime:
+        runtime.projector.catch_up()  # show what the log holds, not what was last projected
+        try:
+            text = leaderboard_text(
+                runtime.read_engine,
+                settings.zone,
+                scope=scope,
+                window=window,
+                team=team,
+                competency=competency,
+                limit=limit,
+                as_of=as_of,
+            )
+        except (StandingsError, QueryError) as error:
+            raise Refused(str(error)) from None
+    click.echo(text)
+
+
+@main.command()
+@click.argument("handle")
+@click.option("--as-of", "as_of", default=None, help=AS_OF_HELP)
+def profile(handle: str, as_of: str | None) -> None:
+    """Print an agent's level, XP, streaks and badges, now or as of a past moment."""
+    settings = _settings()
+    with _runtime(settings, datetime.now(UTC)) as runtime:
+        runtime.projector.catch_up()
+        try:
+            text = profile_text(runtime.read_engine, settings.zone, handle, as_of)
+        except StandingsError as error:
+            raise Refused(str(error)) from None
+    click.echo(text)
 
 
 # -------------------------------------------------------------------------------- settings

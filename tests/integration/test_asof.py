@@ -177,5 +177,5 @@ def test_a_moment_in_the_future_or_before_the_first_event_is_refused(database: D
         with pytest.raises(AsOfError, match="before the first event"):
             moment_at(engine, datetime(2000, 1, 1, tzinfo=UTC), UTC, now=now)
         with pytest.raises(AsOfError, match="time zone"):
-            moment_at(engine, datetime(2030, 1, 1), UTC, now=now)  # noqa: DTZ001 - on purpose
+            moment_at(engine, datetime(2030, 1, 1), UTC, now=now)
         assert moment_at(engine, now, UTC, now=now).position == app.recorder.max_notification_id()
