@@ -37,11 +37,12 @@ from projections.asof_index import (
     load_timeline,
     microseconds,
 )
-from projections.asof_tables import asof_agent_moves, asof_moments, asof_points
+from projections.asof_tables import asof_agent_moves, asof_moments, asof_points, asof_retractions
 from projections.queries import (
     MAX_LIMIT,
     SCOPES,
     WINDOW_NAMES,
+    ActivityItem,
     AgentProfile,
     BadgeView,
     LeaderboardPage,
@@ -49,7 +50,7 @@ from projections.queries import (
     QueryError,
     XpExplanation,
 )
-from projections.tables import agents, recognitions, teams
+from projections.tables import activity, agents, recognitions, teams
 
 
 class AsOfError(QueryError):
@@ -387,3 +388,41 @@ def parse_as_of(text: str, local_zone: tzinfo | None = None) -> datetime:
             raise AsOfError("as_of needs a time zone offset, e.g. 2026-03-01T17:00:00+00:00")
         moment = moment.replace(tzinfo=local_zone)
     return moment
+
+
+def activity_as_of(
+    engine: Engine, agent_id: UUID, moment: Moment, limit: int = 20
+) -> list[ActivityItem]:
+    """The agent's feed as it stood at ``moment``, newest first: what
+    :func:`projections.queries.agent_activity` shows on the log truncated there."""
+    if not 1 <= limit <= MAX_LIMIT:
+        raise QueryError(f"limit must be from 1 to {MAX_LIMIT}, not {limit}")
+    position = moment.position
+    with engine.connect() as connection:
+        rows = connection.execute(
+            select(activity, asof_retractions.c.position.label("retracted_at_position"))
+            .select_from(
+                activity.outerjoin(
+                    asof_retractions, asof_retractions.c.recording_id == activity.c.recording_id
+                )
+            )
+            .where(activity.c.agent_id == agent_id, activity.c.notification_id <= position)
+            .order_by(activity.c.notification_id.desc())
+            .limit(limit)
+        ).all()
+    return [
+        ActivityItem(
+            notification_id=r.notification_id,
+            occurred_at=r.occurred_at,
+            recorded_at=r.recorded_at,
+            agent_id=r.agent_id,
+            team_id=r.team_id,
+            kind=r.kind,
+            summary=r.summary,
+            recording_id=r.recording_id,
+            retracted=r.kind != "RecordingRetracted"
+            and r.retracted_at_position is not None
+            and r.retracted_at_position <= position,
+        )
+        for r in rows
+    ]

@@ -18,13 +18,14 @@ from domain.competencies import ALL_COMPETENCIES
 from domain.periods import WINDOWS
 from projections.asof import (
     AsOfError,
+    activity_as_of,
     explain_xp_as_of,
     leaderboard_as_of,
     moment_at,
     profile_as_of,
 )
 from projections.projector import Projector
-from projections.queries import agent_profile, explain_xp, leaderboard
+from projections.queries import agent_activity, agent_profile, explain_xp, leaderboard
 from projections.rebuild import rebuild
 from tests.conftest import Database
 from tests.reference_model import (
@@ -161,6 +162,9 @@ def test_the_view_as_of_any_moment_equals_a_fresh_projection_of_the_log_up_to_it
                     assert explain_xp_as_of(
                         engine, agent_id, moment, timezone=timezone
                     ) == explain_xp(truncated, agent_id)
+                assert activity_as_of(engine, agent_id, moment, limit=500) == agent_activity(
+                    truncated, agent_id, limit=500
+                )
 
         incremental = dump_read_models(engine)
         rebuild(app, engine, timezone=timezone, batch_size=batch_size + 3)

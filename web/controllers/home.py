@@ -12,11 +12,13 @@ from zoneinfo import ZoneInfo
 from litestar import Controller, Request, get
 from litestar.di import NamedDependency
 from litestar.response import Response, Template
+from litestar.status_codes import HTTP_422_UNPROCESSABLE_ENTITY
 from sqlalchemy import Engine
 
 from domain.accounts import Role
 from domain.principals import Principal, may_read
 from domain.rulebook import TIERS
+from projections.asof import activity_as_of, explain_xp_as_of, profile_as_of
 from projections.queries import (
     ActivityItem,
     AgentProfile,
@@ -29,6 +31,7 @@ from projections.queries import (
     leaderboard,
     list_teams,
 )
+from web.as_of import AsOf, BadMoment, as_of_from_query, picker_max
 from web.auth import send_to_sign_in, viewer
 from web.radar import Radar, radar
 
@@ -114,14 +117,24 @@ def badge_order(progress: BadgeProgress) -> tuple[int, int, str]:
     return (-rank, -progress.percent, badge.name)
 
 
-def agent_home(engine: Engine, agent_id: UUID, zone: ZoneInfo) -> AgentHome | None:
-    """Everything the agent's home shows; None when the agent is not (yet) in the read model."""
-    today = datetime.now(zone).date()
-    profile = agent_profile(engine, agent_id, today=today, timezone=zone)
+def agent_home(
+    engine: Engine, agent_id: UUID, zone: ZoneInfo, as_of: AsOf | None = None
+) -> AgentHome | None:
+    """Everything the agent's home shows (as it stood at ``as_of``, when given); None when
+    the agent is not (yet) in the read model."""
+    if as_of is None:
+        today = datetime.now(zone).date()
+        profile = agent_profile(engine, agent_id, today=today, timezone=zone)
+        explained = explain_xp(engine, agent_id) if profile else []
+        feed = agent_activity(engine, agent_id, limit=RECENT_ACTIVITY) if profile else []
+    else:
+        moment = as_of.moment
+        profile = profile_as_of(engine, agent_id, moment, timezone=zone)
+        explained = explain_xp_as_of(engine, agent_id, moment, timezone=zone) if profile else []
+        feed = activity_as_of(engine, agent_id, moment, limit=RECENT_ACTIVITY) if profile else []
     if profile is None:
         return None
-    explanations = {e.recording_id: e for e in explain_xp(engine, agent_id)}
-    feed = agent_activity(engine, agent_id, limit=RECENT_ACTIVITY)
+    explanations = {e.recording_id: e for e in explained}
     badges = sorted(
         (BadgeProgress(badge=b, next_tier=next_tier(b.tier)) for b in profile.badges),
         key=badge_order,
@@ -162,7 +175,21 @@ class HomeController(Controller):
             return send_to_sign_in(request)
         context: dict[str, Any] = {"principal": principal, "zone": settings_zone}
         if principal.agent_id is not None:
-            context["home"] = agent_home(read_engine, principal.agent_id, settings_zone)
+            context["as_of_max"] = picker_max(settings_zone)
+            try:
+                as_of = as_of_from_query(
+                    read_engine, request.query_params.get("as_of"), settings_zone
+                )
+            except BadMoment as error:
+                context["as_of_error"] = str(error)
+                context["home"] = None
+                return Template(
+                    template_name="pages/home.html",
+                    context=context,
+                    status_code=HTTP_422_UNPROCESSABLE_ENTITY,
+                )
+            context["as_of"] = as_of
+            context["home"] = agent_home(read_engine, principal.agent_id, settings_zone, as_of)
             return Template(template_name="pages/home.html", context=context)
         today = datetime.now(settings_zone).date()
         context["teams"] = led_teams(read_engine, principal)

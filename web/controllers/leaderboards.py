@@ -18,14 +18,20 @@ from litestar import Controller, Request, get
 from litestar.di import NamedDependency
 from litestar.exceptions import PermissionDeniedException
 from litestar.response import Response, Template
-from litestar.status_codes import HTTP_400_BAD_REQUEST, HTTP_404_NOT_FOUND
+from litestar.status_codes import (
+    HTTP_400_BAD_REQUEST,
+    HTTP_404_NOT_FOUND,
+    HTTP_422_UNPROCESSABLE_ENTITY,
+)
 from sqlalchemy import Engine, select
 
 from domain.competencies import ALL_COMPETENCIES, Competency, parse_competency
 from domain.exceptions import DomainError
 from domain.principals import Principal, may_read
+from projections.asof import leaderboard_as_of
 from projections.queries import LeaderboardPage, TeamSummary, leaderboard, list_teams
 from projections.tables import agents
+from web.as_of import AsOf, BadMoment, as_of_from_query, picker_max
 from web.auth import is_htmx, send_to_sign_in, viewer
 
 PAGE_SIZE = 20
@@ -54,6 +60,7 @@ class BoardView:
     competency: Competency | None = None
     page: int = 1
     around_me: bool = False
+    as_of: str | None = None  # a validated moment (AsOf.value): the board as it stood then
 
     def url(self, path: str = "/leaderboards", **changes: Any) -> str:
         view = replace(self, **changes)
@@ -66,7 +73,21 @@ class BoardView:
             query["around"] = "me"
         elif view.page > 1:
             query["page"] = str(view.page)
+        if view.as_of is not None:
+            query["as_of"] = view.as_of
         return f"{path}?{urlencode(query)}"
+
+    @property
+    def kept(self) -> dict[str, str]:
+        """The query values the "as of" picker keeps (everything but the moment)."""
+        query: dict[str, str] = {"scope": self.scope, "window": self.window}
+        if self.scope == "team" and self.team is not None:
+            query["team"] = str(self.team)
+        if self.scope == "competency" and self.competency is not None:
+            query["competency"] = self.competency.value
+        if self.around_me:
+            query["around"] = "me"
+        return query
 
 
 def team_of(engine: Engine, agent_id: UUID) -> UUID | None:
@@ -154,6 +175,7 @@ class Board:
     page: LeaderboardPage
     teams: list[TeamSummary]
     viewer_agent_id: UUID | None
+    as_of: AsOf | None = None
 
     @property
     def first(self) -> int:
@@ -204,19 +226,22 @@ def load_board(
     teams: list[TeamSummary],
     zone: ZoneInfo,
     viewer_agent_id: UUID | None,
+    as_of: AsOf | None = None,
 ) -> Board:
-    page = leaderboard(
-        engine,
-        scope=view.scope,
-        window=view.window,
-        today=datetime.now(zone).date(),
-        team_id=view.team,
-        competency=view.competency.value if view.competency else None,
-        limit=PAGE_SIZE,
-        offset=(view.page - 1) * PAGE_SIZE,
-        around_agent=viewer_agent_id if view.around_me else None,
-    )
-    return Board(view=view, page=page, teams=teams, viewer_agent_id=viewer_agent_id)
+    query: dict[str, Any] = {
+        "scope": view.scope,
+        "window": view.window,
+        "team_id": view.team,
+        "competency": view.competency.value if view.competency else None,
+        "limit": PAGE_SIZE,
+        "offset": (view.page - 1) * PAGE_SIZE,
+        "around_agent": viewer_agent_id if view.around_me else None,
+    }
+    if as_of is None:
+        page = leaderboard(engine, today=datetime.now(zone).date(), **query)
+    else:
+        page = leaderboard_as_of(engine, as_of.moment, **query)
+    return Board(view=view, page=page, teams=teams, viewer_agent_id=viewer_agent_id, as_of=as_of)
 
 
 def wants_partial(request: Request[Any, Any, Any]) -> bool:
@@ -249,6 +274,7 @@ class LeaderboardController(Controller):
             "scopes": SCOPE_LABELS,
             "windows": WINDOW_LABELS,
             "competencies": ALL_COMPETENCIES,
+            "as_of_max": picker_max(settings_zone),
         }
         headers = {"Vary": "HX-Request"}
         params = request.query_params
@@ -264,11 +290,24 @@ class LeaderboardController(Controller):
                 page=params.get("page"),
                 around=params.get("around"),
             )
+            as_of = as_of_from_query(read_engine, params.get("as_of"), settings_zone)
+        except BadMoment as error:
+            context["error"] = str(error)
+            context["board"] = None
+            return Template(
+                template_name=template,
+                context=context,
+                status_code=HTTP_422_UNPROCESSABLE_ENTITY,
+                headers=headers,
+            )
         except BadBoard as error:
             context["error"] = str(error)
             context["board"] = None
             return Template(
                 template_name=template, context=context, status_code=error.status, headers=headers
             )
-        context["board"] = load_board(read_engine, view, teams, settings_zone, principal.agent_id)
+        view = replace(view, as_of=as_of.value if as_of else None)
+        context["board"] = load_board(
+            read_engine, view, teams, settings_zone, principal.agent_id, as_of
+        )
         return Template(template_name=template, context=context, headers=headers)
