@@ -6,7 +6,7 @@ import importlib.util
 import random
 import time
 from collections.abc import Callable
-from datetime import UTC
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -97,5 +97,58 @@ def leaderboard_timings(
             arguments["around_agent"] = rng.choice(agent_ids)
         started = time.perf_counter()
         leaderboard(engine, **arguments)
+        timings.append((time.perf_counter() - started) * 1000)
+    return timings
+
+
+def as_of_moment(engine: Engine, fraction: float) -> Any:
+    """The moment at ``fraction`` of the log, with the bench's "today" (so that the week and
+    month windows hold recognitions, as they would in a store recorded day by day)."""
+    from sqlalchemy import func, select
+
+    from projections.asof import Moment
+    from projections.asof_tables import asof_moments
+
+    with engine.connect() as connection:
+        last = connection.execute(select(func.max(asof_moments.c.notification_id))).scalar_one()
+        position, included_from = connection.execute(
+            select(asof_moments.c.notification_id, asof_moments.c.included_from)
+            .where(asof_moments.c.notification_id <= max(1, int(last * fraction)))
+            .order_by(asof_moments.c.notification_id.desc())
+            .limit(1)
+        ).one()
+    at = datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=included_from)
+    return Moment(at=at, position=int(position), today=NOW.date())
+
+
+def as_of_timings(
+    engine: Engine,
+    team_ids: list[UUID],
+    agent_ids: list[UUID],
+    queries: int,
+    seed: int,
+    fraction: float,
+) -> list[float]:
+    """Milliseconds per as-of leaderboard page at ``fraction`` of the log, over the same mix
+    of scopes and windows as :func:`leaderboard_timings`."""
+    from projections.asof import leaderboard_as_of
+
+    moment = as_of_moment(engine, fraction)
+    rng = random.Random(seed)  # noqa: S311 - a reproducible mix, not secrets
+    timings: list[float] = []
+    for _ in range(queries):
+        scope = rng.choice(("overall", "overall", "team", "competency"))
+        arguments: dict[str, Any] = {
+            "scope": scope,
+            "window": rng.choice(("week", "month", "all")),
+        }
+        if scope == "team":
+            arguments["team_id"] = rng.choice(team_ids)
+        if scope == "competency":
+            arguments["competency"] = rng.choice(ALL_COMPETENCIES).value
+        if rng.random() < 0.25:
+            arguments["around_agent"] = rng.choice(agent_ids)
+        started = time.perf_counter()
+        leaderboard_as_of(engine, moment, **arguments)
         timings.append((time.perf_counter() - started) * 1000)
     return timings

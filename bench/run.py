@@ -29,6 +29,7 @@ from bench.data import (
 )
 from bench.export_memory import export_memory_figures
 from bench.figures import (
+    as_of_timings,
     available,
     import_csv,
     leaderboard_timings,
@@ -218,7 +219,34 @@ def bench_database(
             Figure("leaderboard page p50 (server-side)", kind, p50, missing=missing),
             Figure("leaderboard page p99 (server-side)", kind, p99, missing=missing),
         ]
+        figures += as_of_figures(kind, engine, team_ids, agent_ids, scale.queries // 4, seed)
         last_app.close()
         library.close()
         app.close()
+    return figures
+
+
+AS_OF_FRACTIONS = (0.25, 0.5, 0.9)
+
+
+def as_of_figures(
+    kind: str, engine: Any, team_ids: list[Any], agent_ids: list[Any], queries: int, seed: int
+) -> list[Figure]:
+    """The p50 and the slowest as-of leaderboard page at a few past moments of the log."""
+    figures: list[Figure] = []
+    built = engine is not None and available("projections.asof")
+    for fraction in AS_OF_FRACTIONS:
+        p50 = Series("as-of leaderboard p50", "ms")
+        slowest = Series("as-of leaderboard max", "ms")
+        if built:
+            say(f"{kind}: as-of leaderboards at {fraction:.0%} of the log")
+            timings = as_of_timings(engine, team_ids, agent_ids, max(queries, 5), seed, fraction)
+            p50.runs.append(percentile(timings, 0.50))
+            slowest.runs.append(max(timings))
+        missing = "" if built else "projections.asof not built yet"
+        at = f"as of {fraction:.0%} of the log"
+        figures += [
+            Figure(f"as-of leaderboard p50 ({at})", kind, p50, missing=missing),
+            Figure(f"as-of leaderboard max ({at})", kind, slowest, missing=missing),
+        ]
     return figures
