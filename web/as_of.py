@@ -55,4 +55,4 @@ def as_of_from_query(engine: Engine, raw: str | None, zone: ZoneInfo) -> AsOf | 
 
 def picker_max(zone: ZoneInfo) -> str:
     """The latest moment the picker offers: now, in local time."""
-    return datetime.now(zone).replace(tzinfo=None).isoformat(timespec="minutes")
+    return datetime.now(zone).replace(tzinfo=None).isoformat(timespec="seconds")
