@@ -18,10 +18,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, tzinfo
-from typing import Any
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, Connection, Engine, Row, desc, func, select
+from sqlalchemy import ColumnElement, Connection, Engine, desc, func, select
 
 from domain.competencies import ALL_COMPETENCIES, Competency
 from domain.facts import AgentHistory, Recognition, RecognitionKind
@@ -30,6 +29,7 @@ from domain.periods import window_start
 from domain.rulebook import RulebookHistory
 from domain.scoring import AgentScore, score_agent
 from domain.streaks import current_streak
+from projections.asof_directory import directory_history
 from projections.asof_index import (
     COMPETENCY_BITS,
     lifespans_of,
@@ -37,7 +37,7 @@ from projections.asof_index import (
     load_timeline,
     microseconds,
 )
-from projections.asof_tables import asof_agent_moves, asof_moments, asof_points, asof_retractions
+from projections.asof_tables import asof_moments, asof_points, asof_retractions
 from projections.queries import (
     MAX_LIMIT,
     SCOPES,
@@ -89,38 +89,6 @@ def moment_at(engine: Engine, at: datetime, timezone: tzinfo, *, now: datetime) 
 
 
 # ------------------------------------------------------------------------------ directory
-
-
-@dataclass
-class Member:
-    """An agent as the directory stood at a position."""
-
-    key: int  # the enrolment position
-    team_id: UUID
-    departed: bool = False
-
-
-def directory_at(connection: Connection, position: int) -> dict[UUID, Member]:
-    """Every agent enrolled at or before ``position``, with its team and presence then."""
-    members: dict[UUID, Member] = {}
-    for row in connection.execute(
-        select(asof_agent_moves)
-        .where(asof_agent_moves.c.position <= position)
-        .order_by(asof_agent_moves.c.position)
-    ):
-        members[row.agent_id] = _moved(members.get(row.agent_id), row)
-    return members
-
-
-def _moved(member: Member | None, move: Row[Any]) -> Member:
-    """The directory entry after ``move`` (an enrolment, a transfer or a departure)."""
-    if member is None:
-        return Member(key=move.position, team_id=move.team_id)
-    if move.departed:
-        member.departed = True
-    else:
-        member.team_id = move.team_id
-    return member
 
 
 # ---------------------------------------------------------------------------- leaderboard
@@ -205,23 +173,21 @@ def leaderboard_as_of(
         raise QueryError("a team leaderboard needs a team")
     position = moment.position
     with engine.connect() as connection:
+        directory = directory_history(engine, connection)
         members = {
             agent_id: member
-            for agent_id, member in directory_at(connection, position).items()
+            for agent_id, member in directory.at(position).items()
             if not member.departed and (scope != "team" or member.team_id == team_id)
         }
         earned = xp_at(
-            connection, position, days=_window_days(window, moment.today), competency=column
+            connection,
+            position,
+            days=_window_days(window, moment.today),
+            competency=column,
+            keys=[m.key for m in members.values()] if scope == "team" else None,
         )
-        names = {
-            row.agent_id: (row.handle, row.name)
-            for row in connection.execute(
-                select(agents.c.agent_id, agents.c.handle, agents.c.name).where(
-                    agents.c.agent_id.in_(list(members))
-                )
-            )
-        }
-        ordered = sorted(members, key=lambda a: (-earned.get(members[a].key, 0), names[a][1], a))
+        people = directory.people
+        ordered = sorted(members, key=lambda a: (-earned.get(members[a].key, 0), people[a].name, a))
         total = len(ordered)
         if around_agent is not None and around_agent in members:
             place = ordered.index(around_agent) + 1
@@ -243,8 +209,8 @@ def leaderboard_as_of(
         LeaderboardRow(
             rank=ranks[offset + i],
             agent_id=agent_id,
-            handle=names[agent_id][0],
-            name=names[agent_id][1],
+            handle=people[agent_id].handle,
+            name=people[agent_id].name,
             team_id=members[agent_id].team_id,
             team_name=team_names.get(members[agent_id].team_id, ""),
             xp=earned.get(members[agent_id].key, 0),
@@ -297,7 +263,7 @@ def profile_as_of(
     """The agent's profile as it stood at ``moment`` (None if not enrolled by then): what
     :func:`projections.queries.agent_profile` shows on the log truncated there."""
     with engine.connect() as connection:
-        member = directory_at_agent(connection, agent_id, moment.position)
+        member = directory_history(engine, connection).at(moment.position).get(agent_id)
         if member is None:
             return None
         row = connection.execute(select(agents).where(agents.c.agent_id == agent_id)).one()
@@ -358,18 +324,6 @@ def explain_xp_as_of(
         )
         for line in score.lines
     ]
-
-
-def directory_at_agent(connection: Connection, agent_id: UUID, position: int) -> Member | None:
-    """One agent as the directory stood at ``position`` (None: not enrolled by then)."""
-    member: Member | None = None
-    for row in connection.execute(
-        select(asof_agent_moves)
-        .where(asof_agent_moves.c.agent_id == agent_id, asof_agent_moves.c.position <= position)
-        .order_by(asof_agent_moves.c.position)
-    ):
-        member = _moved(member, row)
-    return member
 
 
 def parse_as_of(text: str, local_zone: tzinfo | None = None) -> datetime:

@@ -66,8 +66,26 @@ asof_points = Table(
     Column("points", Integer, nullable=False),
     Column("valid_from", BigInteger, nullable=False),
     Column("valid_until", BigInteger, nullable=False),
-    Index("ix_asof_points_agent", "agent_key"),
-    Index("ix_asof_points_day", "day", "valid_from"),
+    # Both indexes cover every column, so a board is read from one index alone: by agent
+    # (all time, a team's agents) or by day (a week or a month).
+    Index(
+        "ix_asof_points_agent",
+        "agent_key",
+        "valid_from",
+        "valid_until",
+        "points",
+        "competencies",
+        "day",
+    ),
+    Index(
+        "ix_asof_points_day",
+        "day",
+        "valid_from",
+        "valid_until",
+        "agent_key",
+        "points",
+        "competencies",
+    ),
 )
 
 ASOF_DERIVED_TABLES = (asof_points,)
