@@ -28,7 +28,7 @@ from uuid import UUID
 from domain.competencies import Competency
 from domain.facts import Recognition, RecognitionKind
 from domain.rulebook import Publication, RulebookHistory
-from domain.scoring import local_day, score_lines
+from domain.scoring import local_day, recognition_points, score_lines
 
 
 def inclusion_moments(timestamps: Sequence[datetime], later: datetime | None) -> list[datetime]:
@@ -123,9 +123,27 @@ def points_versions(
     return versions
 
 
+def _alone_points(recognition: Recognition, history: RulebookHistory) -> int:
+    """What :func:`domain.scoring.score_lines` gives a recognition alone in its group: it
+    ranks first, so only a cap below one takes its points."""
+    rulebook = history.in_force_at(recognition.occurred_at)
+    cap = rulebook.daily_cap(recognition.kind)
+    return 0 if cap is not None and cap < 1 else recognition_points(recognition, rulebook)[0]
+
+
 def _group_versions(
     group: list[Lifespan], day: date, timeline: RulebookTimeline, tz: tzinfo
 ) -> list[PointsVersion]:
+    if len(group) == 1:  # the common case, without rescoring
+        only = group[0]
+        if not any(
+            only.recorded < p and (only.retracted is None or p < only.retracted)
+            for p in timeline.positions
+        ):
+            points = _alone_points(only.recognition, timeline.history_at(only.recorded))
+            if not points:
+                return []
+            return [PointsVersion(only.recognition, day, points, only.recorded, only.retracted)]
     first = min(lifespan.recorded for lifespan in group)
     changes = {lifespan.recorded for lifespan in group}
     changes.update(lifespan.retracted for lifespan in group if lifespan.retracted is not None)
