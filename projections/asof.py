@@ -83,12 +83,17 @@ def moment_at(engine: Engine, at: datetime, timezone: tzinfo, *, now: datetime) 
             .order_by(desc(asof_moments.c.included_from), desc(asof_moments.c.notification_id))
             .limit(1)
         ).scalar_one_or_none()
+        first_noted = connection.execute(select(func.min(asof_moments.c.notification_id)))
+        first_applied = connection.execute(select(func.min(activity.c.notification_id)))
+        noted, applied = first_noted.scalar_one(), first_applied.scalar_one()
+    if applied is not None and (noted is None or noted > applied):
+        raise AsOfError(
+            "the read models were built before time travel existed: "
+            "run `callcraft rebuild` once to see the past"
+        )
     if position is None:
         raise AsOfError("as_of is before the first event: nothing had been recorded yet")
     return Moment(at=at, position=int(position), today=at.astimezone(timezone).date())
-
-
-# ------------------------------------------------------------------------------ directory
 
 
 # ---------------------------------------------------------------------------- leaderboard

@@ -12,6 +12,7 @@ import eventsourcing.domain
 import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
+from sqlalchemy import delete
 
 from domain.application import Callcraft
 from domain.competencies import ALL_COMPETENCIES
@@ -24,6 +25,7 @@ from projections.asof import (
     moment_at,
     profile_as_of,
 )
+from projections.asof_tables import asof_moments
 from projections.projector import Projector
 from projections.queries import agent_activity, agent_profile, explain_xp, leaderboard
 from projections.rebuild import rebuild
@@ -32,6 +34,7 @@ from tests.reference_model import (
     HANDLES,
     START,
     Command,
+    Enrol,
     World,
     dump_read_models,
     fresh_database,
@@ -182,4 +185,17 @@ def test_a_moment_in_the_future_or_before_the_first_event_is_refused(database: D
             moment_at(engine, datetime(2000, 1, 1, tzinfo=UTC), UTC, now=now)
         with pytest.raises(AsOfError, match="time zone"):
             moment_at(engine, datetime(2030, 1, 1), UTC, now=now)
+        assert moment_at(engine, now, UTC, now=now).position == app.recorder.max_notification_id()
+
+
+def test_read_models_built_before_time_travel_ask_for_a_rebuild(database: Database) -> None:
+    with opened(database) as (app, engine):
+        World(app).run(Enrol(agent=0, team=0, quarters_before=4))
+        Projector(app, engine, timezone=UTC).catch_up()
+        with engine.begin() as connection:
+            connection.execute(delete(asof_moments))  # as a store projected by an older version
+        now = datetime.now(UTC)
+        with pytest.raises(AsOfError, match="callcraft rebuild"):
+            moment_at(engine, now, UTC, now=now)
+        rebuild(app, engine, timezone=UTC)
         assert moment_at(engine, now, UTC, now=now).position == app.recorder.max_notification_id()
