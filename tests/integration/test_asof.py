@@ -64,26 +64,6 @@ def events_stamped_by(now: Callable[[], datetime]) -> Iterator[None]:
         eventsourcing.domain.datetime_now_with_tzinfo = original
 
 
-class TruncatedLog:
-    """The application's log up to ``stop``, as a projector reads it."""
-
-    def __init__(self, app: Callcraft, stop: int) -> None:
-        self.mapper = app.mapper
-        self.recorder = self
-        self._recorder = app.recorder
-        self._stop = stop
-
-    def select_notifications(
-        self, start: int | None, limit: int, stop: int | None = None, *, inclusive_of_start: bool
-    ) -> Sequence[Any]:
-        return self._recorder.select_notifications(
-            start=start, limit=limit, stop=self._stop, inclusive_of_start=inclusive_of_start
-        )
-
-    def max_notification_id(self) -> int:
-        return self._stop
-
-
 def _boards(teams: Sequence[Any]) -> list[dict[str, Any]]:
     boards: list[dict[str, Any]] = [{"scope": "overall"}]
     boards += [{"scope": "team", "team_id": t} for t in teams]
@@ -137,10 +117,7 @@ def test_the_view_as_of_any_moment_equals_a_fresh_projection_of_the_log_up_to_it
 
         with fresh_database(database.kind) as truncated_db, opened(truncated_db) as (_, truncated):
             Projector(
-                TruncatedLog(app, moment.position),  # type: ignore[arg-type]
-                truncated,
-                timezone=timezone,
-                batch_size=batch_size + 2,
+                app, truncated, timezone=timezone, batch_size=batch_size + 2, until=moment.position
             ).catch_up()
             for board in _boards(world.team_ids):
                 for window in WINDOWS:
