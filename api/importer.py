@@ -1,26 +1,30 @@
 """Importing recognitions from a file: check every row first, then record in batches.
 
-Pass one reads the whole file and checks each row against the domain's invariants and the
-current store (unknown or departed agents, dates, ratings, self-kudos, the kudos cap, reused
-idempotency keys), without writing anything. Pass two — only when every row is good, or when
-bad rows are to be skipped — reads the file again and records the good rows through
-``Callcraft.record_many``, a batch at a time (each batch all-or-nothing). Every row has an
-idempotency key (given, or derived from its content), so running an import again records
-only what is not there yet; that is also what makes re-running after a crash safe.
+The check pass reads the file once. It parses each row and decides it, a batch at a time,
+exactly as ``Callcraft.record_many`` would — against the store (one query per batch: the
+agents, the recordings of the batch's idempotency keys, the givers' kudos allowances) and
+against the rows before it in the file (a repeated row, a reused key, the kudos cap) — and
+stages what it would append in a scratch file (``api/import_staging.py``), writing nothing
+to the store. When every row is good, or bad rows are to be skipped, the recording pass
+appends the staged batches, one transaction each (all or nothing), without reading the file
+or deciding anything again. Should the store have changed since the check (another writer
+took a kudos allowance or an idempotency key, an agent departed), that batch is decided again
+through ``Callcraft.record_many``, row by row if need be, and the report names what it refused.
+
+Every row has an idempotency key (given, or derived from its content), so running an import
+again records only what is not there yet; that is also what makes re-running after a crash
+safe. Memory stays flat: the file is streamed, and what it decided lives in the scratch file.
 """
 
 from __future__ import annotations
 
-import hashlib
 import os
-from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import TextIO
-from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.persistence import IntegrityError
 from tqdm import tqdm
 
 from api.import_rows import (
@@ -30,21 +34,13 @@ from api.import_rows import (
     problem_from,
     read_rows,
 )
-from domain.agents import Agent
+from api.import_staging import ImportStaging, StagedBatch
 from domain.application import MAX_BATCH, Callcraft
-from domain.exceptions import (
-    DomainError,
-    IdempotencyKeyReused,
-    KudosCapReached,
-    UnknownAgent,
-)
-from domain.facts import RecognitionKind
-from domain.identity import agent_id_for, recording_id_for
-from domain.kudos import KudosAllowance
-from domain.recordings import Recording, RecordRecognition, event_fields_for, fingerprint
-from domain.rulebook import RulebookHistory
+from domain.exceptions import DomainError, UnknownAgent
+from domain.identity import agent_id_for
+from domain.recordings import RecordRecognition
 
-DEFAULT_BATCH_SIZE = 500
+DEFAULT_BATCH_SIZE = 1000
 PROGRESS_FROM_BYTES = 256 * 1024
 PROGRESS_FROM_ROWS = 2000
 
@@ -66,89 +62,56 @@ class ImportReport:
         return len({p.line for p in self.problems})
 
 
-def _digest(text: str) -> bytes:
-    return hashlib.blake2b(text.encode("utf-8"), digest_size=8).digest()
+def _command(row: ImportRow) -> RecordRecognition:
+    giver = agent_id_for(row.from_agent) if row.from_agent else None
+    return row.command(agent_id_for(row.agent), giver)
 
 
-class RowChecker:
-    """Checks rows against the store and against the rows of the file checked before them."""
+def _named(error: DomainError, row: ImportRow) -> DomainError:
+    """Name an unknown agent by the handle the file gave, not by its id."""
+    if not isinstance(error, UnknownAgent):
+        return error
+    if error.field == "from_agent":
+        return UnknownAgent(f"no agent with the handle {row.from_agent!r}", field="from_agent")
+    return UnknownAgent(f"no agent with the handle {row.agent!r}", field="agent")
 
-    def __init__(self, app: Callcraft, now: datetime) -> None:
+
+class BatchChecker:
+    """Decides the rows of a file a batch at a time and stages what they would append."""
+
+    def __init__(
+        self, app: Callcraft, now: datetime, staging: ImportStaging, report: ImportReport
+    ) -> None:
         self.app = app
         self.now = now
-        self._agents: dict[str, Agent | None] = {}
-        self._seen: dict[UUID, bytes] = {}
-        self._kudos_used: dict[tuple[UUID, date], int] = {}
-        self._rulebooks: RulebookHistory | None = None
+        self.staging = staging
+        self.report = report
+        self.good = 0
 
-    def _agent(self, handle: str, field_name: str) -> Agent:
-        if handle not in self._agents:
-            found: object
-            try:
-                found = self.app.repository.get(agent_id_for(handle))
-            except AggregateNotFoundError:
-                found = None
-            self._agents[handle] = found if isinstance(found, Agent) else None
-        agent = self._agents[handle]
-        if agent is None:
-            raise UnknownAgent(f"no agent with the handle {handle!r}", field=field_name)
-        return agent
+    def check(self, rows: list[ImportRow]) -> None:
+        commands = [_command(row) for row in rows]
 
-    def _kudos_cap(self, moment: datetime) -> int:
-        if self._rulebooks is None:
-            self._rulebooks = self.app.rulebooks()
-        return self._rulebooks.in_force_at(moment).kudos_cap_per_giver_per_day
+        def refuse(index: int, error: DomainError) -> None:
+            row = rows[index]
+            self.report.problems.append(problem_from(_named(error, row), row.line))
 
-    def _kudos_given(self, giver: UUID, day: date) -> int:
-        key = (giver, day)
-        if key not in self._kudos_used:
-            allowance: object
-            try:
-                allowance = self.app.repository.get(KudosAllowance.create_id(giver, day))
-            except AggregateNotFoundError:
-                allowance = None
-            self._kudos_used[key] = allowance.used if isinstance(allowance, KudosAllowance) else 0
-        return self._kudos_used[key]
-
-    def _stored_fingerprint(self, recording_id: UUID) -> bytes | None:
-        """The fingerprint of a recording already in the store (one query: its first event)."""
-        for first in self.app.events.get(recording_id, limit=1):
-            if isinstance(first, Recording.Recognised):
-                kind = type(first).recognition_kind
-                return _digest(fingerprint(kind, first.recognition_data()))
-        return None
-
-    def check(self, row: ImportRow) -> tuple[RecordRecognition, bool]:
-        """The command for the row and whether it would be new; raises ``DomainError``."""
-        agent = self._agent(row.agent, "agent")
-        giver = None
-        if row.kind is RecognitionKind.KUDOS_GIVEN and row.from_agent is not None:
-            giver = self._agent(row.from_agent, "from_agent")
-        command = row.command(agent.id, giver.id if giver else None)
-        data = event_fields_for(command, agent, self.now, giver)
-        key = data["idempotency_key"]
-        recording_id = recording_id_for(row.recorded_by, key)
-        print_ = _digest(fingerprint(row.kind, data))
-        earlier = self._seen.get(recording_id)
-        if earlier is None:
-            earlier = self._stored_fingerprint(recording_id)
-        if earlier is not None:
-            if earlier != print_:
-                raise IdempotencyKeyReused(
-                    f"the idempotency key {key!r} was already used for a different recording"
-                )
-            return command, False
-        if giver is not None:
-            day = row.occurred_at.astimezone(self.app.timezone).date()
-            cap = self._kudos_cap(row.occurred_at)
-            given = self._kudos_given(giver.id, day)
-            if given >= cap:
-                raise KudosCapReached(
-                    f"{giver.name} would give more than {cap} kudos on {day.isoformat()}"
-                )
-            self._kudos_used[(giver.id, day)] = given + 1
-        self._seen[recording_id] = print_
-        return command, True
+        prepared = self.app.prepare_recordings(
+            commands, now=self.now, on_error=refuse, pending=self.staging
+        )
+        staged: list[tuple[int, RecordRecognition]] = []
+        created = 0
+        for row, command, outcome in zip(rows, commands, prepared.outcomes, strict=True):
+            if outcome is not None:
+                self.good += 1
+                created += outcome.created
+                staged.append((row.line, command))
+        if staged:
+            self.staging.stage(
+                staged,
+                prepared.agent_versions,
+                [self.app.mapper.to_stored_event(event) for event in prepared.events],
+                created=created,
+            )
 
 
 class _Progress:
@@ -173,11 +136,6 @@ def _open(path: Path) -> TextIO:
     return path.open(encoding="utf-8-sig", newline="")
 
 
-def _parsed_rows(path: Path, fmt: ImportFormat) -> Iterator[ImportRow | RowProblem]:
-    with _open(path) as stream:
-        yield from read_rows(stream, fmt)
-
-
 def check_file(
     app: Callcraft,
     path: Path,
@@ -185,13 +143,16 @@ def check_file(
     *,
     now: datetime,
     report: ImportReport,
+    staging: ImportStaging,
+    batch_size: int = DEFAULT_BATCH_SIZE,
     show_progress: bool = False,
 ) -> int:
-    """Pass one: every row checked, nothing written. Returns the number of good rows."""
-    checker = RowChecker(app, now)
+    """The check pass: every row decided, the good ones staged, nothing written to the
+    store. Returns the number of good rows."""
+    checker = BatchChecker(app, now, staging, report)
     size = os.path.getsize(path)
     progress = _Progress(size, "B", "checking", show_progress and size >= PROGRESS_FROM_BYTES)
-    good = 0
+    batch: list[ImportRow] = []
     done = 0
     try:
         with _open(path) as stream:
@@ -200,18 +161,20 @@ def check_file(
                 if isinstance(item, RowProblem):
                     report.problems.append(item)
                 else:
-                    try:
-                        checker.check(item)
-                        good += 1
-                    except DomainError as error:
-                        report.problems.append(problem_from(error, item.line))
+                    batch.append(item)
+                    if len(batch) >= batch_size:
+                        checker.check(batch)
+                        batch = []
                 if report.rows % 500 == 0:
                     position = stream.buffer.tell()
                     progress.advance(max(0, position - done))
                     done = position
+        if batch:
+            checker.check(batch)
     finally:
         progress.close()
-    return good
+    report.problems.sort(key=lambda problem: problem.line)
+    return checker.good
 
 
 def import_file(
@@ -228,34 +191,54 @@ def import_file(
     if not 1 <= batch_size <= MAX_BATCH:
         raise ValueError(f"the batch size must be from 1 to {MAX_BATCH}, not {batch_size}")
     report = ImportReport()
-    good = check_file(app, path, fmt, now=now, report=report, show_progress=show_progress)
-    if report.problems and not skip_invalid:
-        report.checked_only = True
-        return report
-    bad_lines = {p.line for p in report.problems}
-    progress = _Progress(good, "row", "recording", show_progress and good >= PROGRESS_FROM_ROWS)
-    batch: list[tuple[int, RecordRecognition]] = []
-
-    def flush() -> bool:
-        ok = _record_batch(app, batch, now, report, skip_invalid)
-        progress.advance(len(batch))
-        batch.clear()
-        return ok
-
+    staging = ImportStaging()
     try:
-        for item in _parsed_rows(path, fmt):
-            if isinstance(item, RowProblem) or item.line in bad_lines:
-                continue
-            giver = agent_id_for(item.from_agent) if item.from_agent else None
-            batch.append((item.line, item.command(agent_id_for(item.agent), giver)))
-            if len(batch) >= batch_size and not flush():
-                report.aborted = True
-                return report
-        if batch and not flush():
-            report.aborted = True
+        good = check_file(
+            app,
+            path,
+            fmt,
+            now=now,
+            report=report,
+            staging=staging,
+            batch_size=batch_size,
+            show_progress=show_progress,
+        )
+        if report.problems and not skip_invalid:
+            report.checked_only = True
+            return report
+        progress = _Progress(good, "row", "recording", show_progress and good >= PROGRESS_FROM_ROWS)
+        try:
+            for batch in staging.batches():
+                if not _record_staged(app, batch, now, report, skip_invalid):
+                    report.aborted = True
+                    break
+                progress.advance(len(batch.commands))
+        finally:
+            progress.close()
     finally:
-        progress.close()
+        staging.close()
     return report
+
+
+def _unchanged_since_check(app: Callcraft, batch: StagedBatch) -> bool:
+    """Whether every agent the batch decided on is as the check saw it (one query)."""
+    return not app.changed_streams(batch.agent_versions)
+
+
+def _record_staged(
+    app: Callcraft, batch: StagedBatch, now: datetime, report: ImportReport, skip_invalid: bool
+) -> bool:
+    """Append a staged batch as decided; when the store changed since, decide it again."""
+    if _unchanged_since_check(app, batch):
+        try:
+            app.append_stored(batch.events)
+        except IntegrityError:
+            pass  # another writer took a key or an allowance meanwhile: decide again
+        else:
+            report.recorded += batch.created
+            report.already_present += len(batch.commands) - batch.created
+            return True
+    return _record_batch(app, batch.commands, now, report, skip_invalid)
 
 
 def _record_batch(

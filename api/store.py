@@ -10,6 +10,9 @@ from api.settings import SettingsError, sqlite_path
 
 SQLITE_LOCK_TIMEOUT_SECONDS = "30"
 
+# The built-in recorders, plus "these streams after these versions" in one query
+# (api/recorders.py): a command reads everything it decides on in one round trip.
+
 # The library's aggregate cache, fast-forwarded from the store on every read (one query
 # for the events after the cached version), so a command reads an agent with one cheap
 # query instead of a snapshot look-up plus its events; other processes' writes are seen.
@@ -32,6 +35,7 @@ def event_store_env(
         return {
             **AGGREGATE_CACHE,
             "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+            "APPLICATION_RECORDER_TOPIC": "api.recorders:StreamsSQLiteRecorder",
             "SQLITE_DBNAME": path if path != ":memory:" else "file::memory:?cache=shared",
             "SQLITE_LOCK_TIMEOUT": SQLITE_LOCK_TIMEOUT_SECONDS,
         }
@@ -42,6 +46,7 @@ def event_store_env(
         env = {
             **AGGREGATE_CACHE,
             "PERSISTENCE_MODULE": "eventsourcing.postgres",
+            "APPLICATION_RECORDER_TOPIC": "api.recorders:StreamsPostgresRecorder",
             "POSTGRES_DBNAME": unquote(parts.path.lstrip("/")),
             "POSTGRES_HOST": parts.hostname or "127.0.0.1",
             "POSTGRES_PORT": str(parts.port or 5432),

@@ -6,9 +6,10 @@ store (the ``eventsourcing`` library) is chosen by the ``env`` passed in.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from contextlib import suppress
-from dataclasses import dataclass
+from copy import deepcopy
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, tzinfo
 from secrets import token_urlsafe
 from threading import Lock
@@ -17,12 +18,12 @@ from uuid import UUID, uuid4
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import IntegrityError, JSONTranscoder, Transcoding
+from eventsourcing.persistence import IntegrityError, JSONTranscoder, StoredEvent, Transcoding
+from eventsourcing.utils import get_topic
 
 from domain.accounts import Role, User
 from domain.agents import Agent
 from domain.exceptions import (
-    AgentDeparted,
     AlreadyExists,
     Conflict,
     DomainError,
@@ -45,8 +46,9 @@ from domain.recordings import (
     CLOCK_SKEW_ALLOWANCE,
     Recording,
     RecordRecognition,
-    event_fields_for,
     fingerprint,
+    recognition_fields,
+    validate_agents,
     validate_moment,
 )
 from domain.rulebook import (
@@ -75,6 +77,8 @@ EVENT_CLASS_FOR_KIND: Mapping[RecognitionKind, type[Recording.Recognised]] = {
     RecognitionKind.INITIATIVE_TAKEN: Recording.InitiativeTaken,
     RecognitionKind.KUDOS_GIVEN: Recording.KudosGiven,
 }
+
+RECORDING_TOPIC = get_topic(Recording)
 
 T = TypeVar("T")
 A = TypeVar("A", bound=Aggregate)
@@ -131,6 +135,70 @@ class TokenRecord:
     recording_identity: str
     issued_by: str
     revoked: bool
+
+
+@dataclass
+class PreparedRecordings:
+    """What a batch of commands would store: one outcome per command (None where it was
+    refused), the events in order, and the version of every agent it decided on."""
+
+    outcomes: list[RecordingOutcome | None]
+    events: list[Any] = field(default_factory=list)
+    agent_versions: dict[UUID, int] = field(default_factory=dict)
+
+
+class PendingRecordings:
+    """What earlier batches of one import decided and the store does not hold yet: the
+    fingerprints (hashed) of the recordings, and the kudos allowances as they will be.
+
+    Held in memory here (one batch's worth, for ``record_many``); an import over a whole
+    file keeps it elsewhere so that its memory does not grow with the file.
+    """
+
+    def __init__(self) -> None:
+        self._recordings: dict[UUID, int] = {}
+        self._allowances: dict[UUID, KudosAllowance] = {}
+
+    def recordings_among(self, ids: Collection[UUID]) -> dict[UUID, int]:
+        return {i: self._recordings[i] for i in ids if i in self._recordings}
+
+    def allowances_among(self, ids: Collection[UUID]) -> dict[UUID, KudosAllowance]:
+        return {i: self._allowances[i] for i in ids if i in self._allowances}
+
+    def remember(
+        self, recordings: Mapping[UUID, int], allowances: Mapping[UUID, KudosAllowance]
+    ) -> None:
+        self._recordings.update(recordings)
+        self._allowances.update(allowances)
+
+
+@dataclass
+class _BatchState:
+    """What a batch decides on: the store's state and the pending one, merged."""
+
+    rulebooks: RulebookHistory
+    agents: dict[UUID, Agent | None] = field(default_factory=dict)
+    recordings: dict[UUID, int] = field(default_factory=dict)  # id -> hashed fingerprint
+    allowances: dict[UUID, KudosAllowance] = field(default_factory=dict)
+    new_recordings: dict[UUID, int] = field(default_factory=dict)
+    touched_allowances: dict[UUID, KudosAllowance] = field(default_factory=dict)
+
+
+def _agents_named(command: RecordRecognition) -> tuple[UUID, ...]:
+    """The agent, and for kudos the colleague who gives them."""
+    if command.kind is RecognitionKind.KUDOS_GIVEN and command.from_agent is not None:
+        return (command.agent_id, command.from_agent)
+    return (command.agent_id,)
+
+
+def _cached(cache: Any, aggregate_id: UUID) -> Agent | None:
+    if cache is None:
+        return None
+    try:
+        found = cache.get(aggregate_id)
+    except KeyError:
+        return None
+    return found if isinstance(found, Agent) else None
 
 
 class DateAsISO(Transcoding):
@@ -534,101 +602,235 @@ class Callcraft(Application[UUID]):
     def _record_many_once(
         self, commands: Sequence[RecordRecognition], now: datetime
     ) -> list[RecordingOutcome]:
-        agents: dict[UUID, Agent] = {}
-        allowances: dict[UUID, KudosAllowance] = {}
-        new: dict[UUID, Recording] = {}
-        outcomes: list[RecordingOutcome] = []
-        rulebook_history: list[RulebookHistory] = []
+        def refuse(index: int, error: DomainError) -> None:
+            raise _in_batch(index, len(commands), error) from None
 
-        def rulebooks() -> RulebookHistory:
-            if not rulebook_history:
-                rulebook_history.append(self.rulebooks())
-            return rulebook_history[0]
+        prepared = self.prepare_recordings(commands, now=now, on_error=refuse)
+        self.commit_recordings(prepared)
+        return [outcome for outcome in prepared.outcomes if outcome is not None]
 
-        def agent(agent_id: UUID) -> Agent:
-            if agent_id not in agents:
-                agents[agent_id] = self._agent(agent_id, for_reading=True)
-            return agents[agent_id]
+    def commit_recordings(self, prepared: PreparedRecordings) -> None:
+        """Store what ``prepare_recordings`` decided, in one transaction (all or nothing).
+        Raises the library's ``IntegrityError`` when another writer got there first."""
+        if prepared.events:
+            self.events.put(prepared.events)
 
+    def append_stored(self, stored_events: Sequence[StoredEvent]) -> None:
+        """Append events ``prepare_recordings`` decided, already encoded, in one transaction.
+        Raises the library's ``IntegrityError`` when another writer got there first."""
+        if stored_events:
+            self.recorder.insert_events(stored_events)
+
+    def changed_streams(self, versions: Mapping[UUID, int]) -> set[UUID]:
+        """The streams among ``versions`` that have events after the version given."""
+        return set(self._streams_after(versions))
+
+    def prepare_recordings(
+        self,
+        commands: Sequence[RecordRecognition],
+        *,
+        now: datetime,
+        on_error: Callable[[int, DomainError], None],
+        pending: PendingRecordings | None = None,
+    ) -> PreparedRecordings:
+        """Decide every command against the store (read in one query) and ``pending``
+        (what earlier batches of the same import decided); write nothing, but remember
+        the decisions in ``pending``.
+
+        A refused command is passed to ``on_error`` with its index (which may raise) and
+        leaves no trace; its outcome is None.
+        """
+        pending = PendingRecordings() if pending is None else pending
+        checked: list[tuple[int, RecordRecognition, dict[str, Any], UUID | None]] = []
         for index, command in enumerate(commands):
             try:
-                outcome = self._prepare(command, now, agent, new, allowances, rulebooks)
+                _require_actor(command.recorded_by, "recorded_by")
+                data = recognition_fields(command, now)
             except DomainError as error:
-                raise _in_batch(index, len(commands), error) from None
-            outcomes.append(outcome)
-        if new:
-            self.save(*new.values(), *allowances.values())
-        return outcomes
+                on_error(index, error)
+                continue
+            key = data["idempotency_key"]
+            recording_id = recording_id_for(command.recorded_by, key) if key else None
+            checked.append((index, command, data, recording_id))
+        state = self._read_state([c for _, c, _, _ in checked], [r for *_, r in checked], pending)
+        prepared = PreparedRecordings(outcomes=[None] * len(commands))
+        for index, command, data, recording_id in checked:
+            try:
+                prepared.outcomes[index] = self._decide(
+                    command, data, recording_id, state, prepared
+                )
+            except DomainError as error:
+                on_error(index, error)
+        for allowance in state.touched_allowances.values():
+            prepared.events += allowance.collect_events()
+        for agent_id, agent in state.agents.items():
+            prepared.agent_versions[agent_id] = agent.version if agent is not None else 0
+        pending.remember(state.new_recordings, state.touched_allowances)
+        return prepared
 
-    def _prepare(
+    def _read_state(
+        self,
+        commands: Sequence[RecordRecognition],
+        recording_ids: Sequence[UUID | None],
+        pending: PendingRecordings,
+    ) -> _BatchState:
+        """Everything the commands decide on, read in one query: the agents they name
+        (fast-forwarding the cached ones), the recordings their idempotency keys point at,
+        the givers' allowances of the day, and whether a new rulebook was published."""
+        cache = self.repository.cache
+        cached: dict[UUID, Agent] = {}
+        wanted: dict[UUID, int] = {}
+        named = {agent_id for command in commands for agent_id in _agents_named(command)}
+        for agent_id in named:
+            found = _cached(cache, agent_id)
+            if found is not None:
+                cached[agent_id] = found
+            wanted[agent_id] = found.version if found is not None else 0
+        keyed = {r for r in recording_ids if r is not None}
+        seen = pending.recordings_among(keyed)
+        allowance_ids = {
+            self._allowance_id(c.from_agent, c.occurred_at)
+            for c in commands
+            if c.kind is RecognitionKind.KUDOS_GIVEN and c.from_agent is not None
+        }
+        held = pending.allowances_among(allowance_ids)
+        for stream in (keyed - seen.keys()) | (allowance_ids - held.keys()):
+            wanted[stream] = 0
+        next_rulebook = rulebook_id_for(len(self._rulebook_cache) + 1)
+        wanted[next_rulebook] = 0
+        streams = self._streams_after(wanted)
+        state = _BatchState(
+            rulebooks=self._rulebooks_for(next_rulebook in streams),
+            recordings=seen,
+            allowances=held,
+        )
+        for agent_id in named:
+            state.agents[agent_id] = self._fast_forwarded(
+                agent_id, cached.get(agent_id), streams.get(agent_id, ())
+            )
+        for recording_id in keyed - seen.keys():
+            first = streams.get(recording_id, [None])[0]
+            if isinstance(first, Recording.Recognised):
+                state.recordings[recording_id] = hash(first.fingerprint)
+        for allowance_id in allowance_ids - held.keys():
+            allowance: Any = None
+            for allowance_event in streams.get(allowance_id, ()):
+                allowance = allowance_event.mutate(allowance)
+            if isinstance(allowance, KudosAllowance):
+                state.allowances[allowance_id] = allowance
+        return state
+
+    def _streams_after(self, wanted: Mapping[UUID, int]) -> dict[UUID, list[Any]]:
+        """The events of each wanted stream after the given version, decoded, by stream."""
+        select = getattr(self.recorder, "select_streams_after", None)
+        if select is not None:
+            stored = select(wanted)
+        else:  # a recorder of the library's own: one query per stream
+            stored = [
+                event
+                for stream, after in wanted.items()
+                for event in self.recorder.select_events(stream, gt=after or None)
+            ]
+        streams: dict[UUID, list[Any]] = {}
+        for stored_event in stored:
+            domain_event = self.mapper.to_domain_event(stored_event)
+            streams.setdefault(domain_event.originator_id, []).append(domain_event)
+        return streams
+
+    def _fast_forwarded(
+        self, agent_id: UUID, cached: Agent | None, newer: Sequence[Any]
+    ) -> Agent | None:
+        """The agent now: the cached copy (never changed in place, others may be reading
+        it) brought up to date with the events after it, or None when there is none."""
+        if not newer:
+            return cached
+        agent: Any = deepcopy(cached)
+        for agent_event in newer:
+            agent = agent_event.mutate(agent)
+        if not isinstance(agent, Agent):
+            return None
+        if self.repository.cache is not None:
+            self.repository.cache.put(agent_id, agent)
+        return agent
+
+    def _rulebooks_for(self, new_one_published: bool) -> RulebookHistory:
+        if new_one_published or not self._rulebook_cache:
+            return self.rulebooks()
+        with self._rulebook_cache_lock:
+            published = list(self._rulebook_cache)
+        return RulebookHistory(tuple(Publication(e, r) for e, r in published))
+
+    def _allowance_id(self, giver: UUID, occurred_at: datetime) -> UUID:
+        return KudosAllowance.create_id(giver, occurred_at.astimezone(self.timezone).date())
+
+    def _decide(
         self,
         command: RecordRecognition,
-        now: datetime,
-        agent: Callable[[UUID], Agent],
-        new: dict[UUID, Recording],
-        allowances: dict[UUID, KudosAllowance],
-        rulebooks: Callable[[], RulebookHistory],
+        data: dict[str, Any],
+        recording_id: UUID | None,
+        state: _BatchState,
+        prepared: PreparedRecordings,
     ) -> RecordingOutcome:
-        _require_actor(command.recorded_by, "recorded_by")
+        agent = state.agents.get(command.agent_id)
+        if agent is None:
+            raise UnknownAgent(f"no agent with id {command.agent_id}")
         giver = None
-        if command.kind is RecognitionKind.KUDOS_GIVEN:
-            if command.from_agent is None:
-                raise InvalidInput("kudos need the colleague who gives them", field="from_agent")
-            try:
-                giver = agent(command.from_agent)
-            except UnknownAgent:
+        if command.kind is RecognitionKind.KUDOS_GIVEN and command.from_agent is not None:
+            giver = state.agents.get(command.from_agent)
+            if giver is None:
                 raise UnknownAgent(
                     f"no colleague with id {command.from_agent} to give the kudos",
                     field="from_agent",
-                ) from None
-        try:
-            data = event_fields_for(command, agent(command.agent_id), now, giver)
-        except AgentDeparted:
-            # A retry of a recording accepted before the agent departed is still a replay.
-            replayed = self._replayed_before_departure(command)
-            if replayed is None:
-                raise
-            return replayed
-        key = data["idempotency_key"]
-        recording_id = recording_id_for(command.recorded_by, key) if key else uuid4()
-        print_ = fingerprint(command.kind, data)
-        if key:
-            earlier = new.get(recording_id) or self._existing_recording(recording_id)
+                )
+        if recording_id is not None:
+            print_ = hash(fingerprint(command.kind, data))
+            # A replay is a replay whatever happened since (the agent may have departed).
+            earlier = state.recordings.get(recording_id)
             if earlier is not None:
-                if earlier.fingerprint != print_:
+                if earlier != print_:
                     raise IdempotencyKeyReused(
-                        f"the idempotency key {key!r} was already used for a different recording"
+                        f"the idempotency key {data['idempotency_key']!r} was already used "
+                        "for a different recording"
                     )
                 return RecordingOutcome(recording_id=recording_id, created=False)
+        else:
+            recording_id = uuid4()
+            print_ = 0
+        validate_agents(command, agent, giver)
         if giver is not None:
-            cap = rulebooks().in_force_at(command.occurred_at).kudos_cap_per_giver_per_day
-            day = command.occurred_at.astimezone(self.timezone).date()
-            allowance_id = KudosAllowance.create_id(giver.id, day)
-            allowance = allowances.get(allowance_id) or self._existing_allowance(allowance_id)
-            if allowance is None:
-                allowance = KudosAllowance.open(
-                    giver=giver.id, day=day, recording_id=recording_id, cap=cap
-                )
-            else:
-                allowance.use(recording_id=recording_id, cap=cap)
-            allowances[allowance_id] = allowance
+            self._use_allowance(command, giver.id, recording_id, state)
         event_class = EVENT_CLASS_FOR_KIND[command.kind]
-        new[recording_id] = Recording._create(event_class, id=recording_id, **data)
+        prepared.events.append(
+            event_class(
+                originator_id=recording_id,
+                originator_version=Recording.INITIAL_VERSION,
+                originator_topic=RECORDING_TOPIC,
+                timestamp=event_class.create_timestamp(),
+                **data,
+            )
+        )
+        if data["idempotency_key"]:
+            state.recordings[recording_id] = print_
+            state.new_recordings[recording_id] = print_
         return RecordingOutcome(recording_id=recording_id, created=True)
 
-    def _replayed_before_departure(self, command: RecordRecognition) -> RecordingOutcome | None:
-        key = (command.idempotency_key or "").strip()
-        if not key:
-            return None
-        recording_id = recording_id_for(command.recorded_by, key)
-        earlier = self._existing_recording(recording_id)
-        if earlier is None:
-            return None
-        if earlier.agent_id != command.agent_id or earlier.kind != command.kind.value:
-            raise IdempotencyKeyReused(
-                f"the idempotency key {key!r} was already used for a different recording"
+    def _use_allowance(
+        self, command: RecordRecognition, giver_id: UUID, recording_id: UUID, state: _BatchState
+    ) -> None:
+        cap = state.rulebooks.in_force_at(command.occurred_at).kudos_cap_per_giver_per_day
+        allowance_id = self._allowance_id(giver_id, command.occurred_at)
+        allowance = state.allowances.get(allowance_id)
+        if allowance is None:
+            allowance = KudosAllowance.open(
+                giver=giver_id,
+                day=command.occurred_at.astimezone(self.timezone).date(),
+                recording_id=recording_id,
+                cap=cap,
             )
-        return RecordingOutcome(recording_id=recording_id, created=False)
+        else:
+            allowance.use(recording_id=recording_id, cap=cap)
+        state.allowances[allowance_id] = allowance
+        state.touched_allowances[allowance_id] = allowance
 
     def _short_stream(self, aggregate_id: UUID) -> Aggregate | None:
         """Load an aggregate that is never snapshotted (a recording, an allowance) with one

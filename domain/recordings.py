@@ -7,9 +7,10 @@ recording's id: a second submission of the same key collides in the event store.
 
 from __future__ import annotations
 
-import json
+from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime, timedelta
+from functools import cache
 from typing import Any, ClassVar
 from uuid import UUID
 
@@ -100,8 +101,10 @@ def validate_moment(moment: Any, now: datetime, *, field: str) -> datetime:
 
 def validate_occurred_at(occurred_at: datetime, agent: Agent, now: datetime) -> None:
     validate_moment(occurred_at, now, field="occurred_at")
-    if occurred_at > now + CLOCK_SKEW_ALLOWANCE:
-        raise InvalidOccurredAt("occurred_at is in the future")
+    validate_enrolled_by(occurred_at, agent)
+
+
+def validate_enrolled_by(occurred_at: datetime, agent: Agent) -> None:
     if occurred_at < agent.enrolled_at:
         raise InvalidOccurredAt(
             f"occurred_at is before {agent.name} enrolled ({agent.enrolled_at.isoformat()})"
@@ -121,30 +124,23 @@ def validate_giver(giver: Agent, occurred_at: datetime) -> None:
         )
 
 
-def event_fields_for(
-    command: RecordRecognition, agent: Agent, now: datetime, giver: Agent | None = None
-) -> dict[str, Any]:
-    """Check every invariant of a recording; return the event's data, or raise.
-
-    Pure: the agent (and, for kudos, the giver) are the state read by the caller.
-    """
-    agent.ensure_present()
-    validate_occurred_at(command.occurred_at, agent, now)
+def recognition_fields(command: RecordRecognition, now: datetime) -> dict[str, Any]:
+    """Check everything about a recording that needs no stored state; return the event's
+    data, or raise. ``agent_id`` and ``from_agent`` are the command's, not yet looked up."""
+    validate_moment(command.occurred_at, now, field="occurred_at")
     competencies = parse_competencies(command.competencies)
-    note = clean_text(
-        command.note or "",
-        field="note",
-        max_length=NOTE_MAX_LENGTH,
-        error=InvalidNote,
-        required=False,
-    )
+    note = command.note or ""
+    if note:
+        note = clean_text(
+            note, field="note", max_length=NOTE_MAX_LENGTH, error=InvalidNote, required=False
+        )
     key = command.idempotency_key
     if key is not None:
         key = clean_text(
             key, field="idempotency_key", max_length=IDEMPOTENCY_KEY_MAX_LENGTH, multiline=False
         )
     data: dict[str, Any] = {
-        "agent_id": agent.id,
+        "agent_id": command.agent_id,
         "competencies": [c.value for c in competencies],
         "occurred_at": command.occurred_at.astimezone(UTC),
         "recorded_by": command.recorded_by,
@@ -179,23 +175,56 @@ def event_fields_for(
             max_length=NOTE_MAX_LENGTH,
         )
     elif kind is RecognitionKind.KUDOS_GIVEN:
-        if giver is None:
+        if command.from_agent is None:
             raise InvalidInput("kudos need the colleague who gives them", field="from_agent")
-        if giver.id == agent.id:
+        if command.from_agent == command.agent_id:
             raise SelfKudos("nobody can give kudos to themselves")
-        validate_giver(giver, command.occurred_at)
-        data["from_agent"] = giver.id
+        data["from_agent"] = command.from_agent
     else:  # pragma: no cover - the enum is closed
         raise InvalidInput(f"unknown recognition kind {kind!r}", field="type")
     return data
 
 
-def fingerprint(kind: RecognitionKind, data: dict[str, Any]) -> str:
-    """What makes two submissions 'the same' for an idempotency key."""
-    comparable = {
-        k: (v.isoformat() if isinstance(v, datetime) else str(v)) for k, v in data.items()
-    }
-    return json.dumps({"type": kind.value, **comparable}, sort_keys=True)
+def validate_agents(command: RecordRecognition, agent: Agent, giver: Agent | None) -> None:
+    """Check what a recording needs of the agents' state: present, enrolled by then."""
+    agent.ensure_present()
+    validate_enrolled_by(command.occurred_at, agent)
+    if command.kind is RecognitionKind.KUDOS_GIVEN:
+        if giver is None:
+            raise InvalidInput("kudos need the colleague who gives them", field="from_agent")
+        validate_giver(giver, command.occurred_at)
+
+
+def event_fields_for(
+    command: RecordRecognition, agent: Agent, now: datetime, giver: Agent | None = None
+) -> dict[str, Any]:
+    """Check every invariant of a recording; return the event's data, or raise.
+
+    Pure: the agent (and, for kudos, the giver) are the state read by the caller.
+    """
+    agent.ensure_present()
+    data = recognition_fields(command, now)
+    validate_agents(command, agent, giver)
+    return data
+
+
+Fingerprint = tuple[Any, ...]
+
+
+def fingerprint(kind: RecognitionKind, data: Mapping[str, Any]) -> Fingerprint:
+    """What makes two submissions 'the same' for an idempotency key: the kind and every
+    field's value (compared as values, so a stored event and a new command compare equal
+    when they say the same thing). Hashable; never stored."""
+    return (
+        kind.value,
+        *((name, tuple(v) if isinstance(v, list) else v) for name, v in sorted(data.items())),
+    )
+
+
+@cache
+def _data_fields(event_class: type[Aggregate.Created]) -> tuple[str, ...]:
+    base = {f.name for f in fields(Aggregate.Created)}
+    return tuple(f.name for f in fields(event_class) if f.name not in base)
 
 
 class Recording(Aggregate):
@@ -216,14 +245,15 @@ class Recording(Aggregate):
             aggregate.agent_id = self.agent_id
             aggregate.kind = type(self).recognition_kind.value
             aggregate.recorded_by = self.recorded_by
-            aggregate.fingerprint = fingerprint(
-                type(self).recognition_kind, self.recognition_data()
-            )
+            aggregate.recognised = self
             aggregate.retracted = False
 
+        @property
+        def fingerprint(self) -> Fingerprint:
+            return fingerprint(type(self).recognition_kind, self.recognition_data())
+
         def recognition_data(self) -> dict[str, Any]:
-            base = {f.name for f in fields(Aggregate.Created)}
-            return {f.name: getattr(self, f.name) for f in fields(self) if f.name not in base}
+            return {name: getattr(self, name) for name in _data_fields(type(self))}
 
     class FeedbackGiven(Recognised):
         """Version 2 added ``kind`` (praise or coaching); version 1 events were all praise."""
@@ -263,8 +293,12 @@ class Recording(Aggregate):
         self.agent_id: UUID
         self.kind: str
         self.recorded_by: str
-        self.fingerprint: str
+        self.recognised: Recording.Recognised
         self.retracted: bool
+
+    @property
+    def fingerprint(self) -> Fingerprint:
+        return self.recognised.fingerprint
 
     def retract(self, *, retracted_by: str, by_admin: bool, reason: str) -> None:
         if self.retracted:
