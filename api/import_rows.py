@@ -46,6 +46,12 @@ ALL_COLUMNS: tuple[str, ...] = (
     *COMMON_COLUMNS,
     *dict.fromkeys(c for columns in SPECIFIC_COLUMNS.values() for c in columns),
 )
+# The columns of the other kinds of recognition, which must stay empty.
+FOREIGN_COLUMNS: Mapping[RecognitionKind, tuple[str, ...]] = {
+    kind: tuple(c for c in ALL_COLUMNS if c not in COMMON_COLUMNS and c not in own)
+    for kind, own in SPECIFIC_COLUMNS.items()
+}
+KINDS_BY_NAME: Mapping[str, RecognitionKind] = {k.value.lower(): k for k in RecognitionKind}
 RECORDED_BY_MAX_LENGTH = 100
 DERIVED_KEY_PREFIX = "row-"
 
@@ -254,16 +260,16 @@ def _whole_number(record: Mapping[str, object], name: str) -> int | None:
 
 
 def _handle(value: str, name: str) -> str:
-    if len(value) > HANDLE_MAX_LENGTH or any(ch.isspace() for ch in value):
+    if len(value) > HANDLE_MAX_LENGTH or value.split() != [value]:
         raise _Invalid(name, f"{name} must be an agent handle (no spaces), not {value!r}")
     return value.casefold()
 
 
 def _kind(record: Mapping[str, object]) -> RecognitionKind:
     value = _required(record, "type")
-    for kind in RecognitionKind:
-        if kind.value.lower() == value.lower():
-            return kind
+    kind = KINDS_BY_NAME.get(value.lower())
+    if kind is not None:
+        return kind
     known = ", ".join(k.value for k in RecognitionKind)
     raise _Invalid("type", f"unknown type {value!r}; expected one of: {known}")
 
@@ -307,10 +313,7 @@ def parse_record(record: Mapping[str, object], line: int) -> ImportRow:
     if len(recorded_by) > RECORDED_BY_MAX_LENGTH:
         raise _Invalid("recorded_by", f"recorded_by is longer than {RECORDED_BY_MAX_LENGTH}")
     note = _text(record, "note") or ""
-    own = SPECIFIC_COLUMNS[kind]
-    for name in ALL_COLUMNS:
-        if name in COMMON_COLUMNS or name in own:
-            continue
+    for name in FOREIGN_COLUMNS[kind]:
         value = record.get(name)
         if value is not None and not (isinstance(value, str) and not value.strip()):
             raise _Invalid(name, f"{name} does not apply to {kind.value}")
@@ -332,16 +335,17 @@ def parse_record(record: Mapping[str, object], line: int) -> ImportRow:
         if giver is None:
             raise _Invalid("from_agent", "from_agent (the colleague's handle) is required")
         specific["from_agent"] = _handle(giver, "from_agent")
-    given_key = _text(record, "idempotency_key")
-    content = {
-        "type": kind.value,
-        "agent": agent,
-        "competencies": list(competencies),
-        "occurred_at": occurred_at.astimezone(UTC).isoformat(),
-        "recorded_by": recorded_by,
-        "note": note,
-        **specific,
-    }
+    key = _text(record, "idempotency_key")
+    if key is None:
+        content = {
+            "type": kind.value,
+            "agent": agent,
+            "competencies": list(competencies),
+            "occurred_at": occurred_at.astimezone(UTC).isoformat(),
+            "recorded_by": recorded_by,
+            "note": note,
+            **specific,
+        }
     return ImportRow(
         line=line,
         kind=kind,
@@ -350,8 +354,8 @@ def parse_record(record: Mapping[str, object], line: int) -> ImportRow:
         occurred_at=occurred_at,
         recorded_by=recorded_by,
         note=note,
-        idempotency_key=given_key or derived_idempotency_key(content),
-        key_derived=given_key is None,
+        idempotency_key=key if key is not None else derived_idempotency_key(content),
+        key_derived=key is None,
         **specific,  # type: ignore[arg-type]
     )
 

@@ -1,12 +1,13 @@
 """Where an import keeps what it decided until it records it: a scratch SQLite file.
 
 The check pass decides every row once and leaves here, batch by batch, the stored events it
-would append (encoded as the event store will hold them) and, for the batches to fall back on,
-their commands. It also keeps here what the file itself has decided so far — the recordings of
-earlier rows (for a repeated row or a reused idempotency key) and the kudos allowances as they
-will be — so that an import's memory stays flat however long the file is. The file is
-private scratch space, deleted afterwards; nothing in it needs to survive a crash (an import
-run again records only what is missing).
+would append (encoded as the event store will hold them) and the lines of the file they came
+from (to decide a batch again, should the store change before it is recorded). It also keeps
+here the recordings the file itself has decided so far (for a repeated row or a reused
+idempotency key), so that an import's memory does not grow with the file; the kudos
+allowances as they will be stay in memory (one per giver and day, however long the file).
+The file is private scratch space, deleted afterwards; nothing in it needs to survive a crash
+(an import run again records only what is missing).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from __future__ import annotations
 import pickle
 import sqlite3
 import tempfile
+from array import array
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,13 +25,11 @@ from eventsourcing.persistence import StoredEvent
 
 from domain.application import PendingRecordings
 from domain.kudos import KudosAllowance
-from domain.recordings import RecordRecognition
 
 SCHEMA = (
     "CREATE TABLE recordings (id BLOB PRIMARY KEY, print INTEGER NOT NULL) WITHOUT ROWID",
-    "CREATE TABLE allowances (id BLOB PRIMARY KEY, state BLOB NOT NULL) WITHOUT ROWID",
     "CREATE TABLE batches (number INTEGER PRIMARY KEY, created INTEGER NOT NULL, "
-    "commands BLOB NOT NULL, "
+    "lines BLOB NOT NULL, "
     "agent_versions BLOB NOT NULL, events BLOB NOT NULL)",
 )
 # Bound parameters per statement stay far below SQLite's limit of 32,766.
@@ -41,10 +41,14 @@ class StagedBatch:
     """One batch as the check pass decided it."""
 
     number: int
-    commands: list[tuple[int, RecordRecognition]]  # (line, command)
+    lines: list[int]  # the file's lines (rows) it holds
     agent_versions: dict[UUID, int]
     events: list[StoredEvent]
-    created: int  # how many of the commands are new recordings (the others are replays)
+    created: int  # how many of its rows are new recordings (the others are replays)
+
+
+def _key(originator_id: UUID | str) -> bytes:
+    return originator_id.bytes if isinstance(originator_id, UUID) else UUID(originator_id).bytes
 
 
 def _in_chunks(ids: Collection[UUID]) -> Iterator[list[bytes]]:
@@ -80,49 +84,40 @@ class ImportStaging(PendingRecordings):
             found.update((UUID(bytes=key), value) for key, value in rows)
         return found
 
-    def allowances_among(self, ids: Collection[UUID]) -> dict[UUID, KudosAllowance]:
-        found: dict[UUID, KudosAllowance] = {}
-        for chunk in _in_chunks(ids):
-            marks = ",".join("?" * len(chunk))
-            rows = self._db.execute(
-                f"SELECT id, state FROM allowances WHERE id IN ({marks})",  # noqa: S608
-                chunk,
-            )
-            found.update((UUID(bytes=key), pickle.loads(state)) for key, state in rows)  # noqa: S301 - our own scratch file
-        return found
-
     def remember(
         self, recordings: Mapping[UUID, int], allowances: Mapping[UUID, KudosAllowance]
     ) -> None:
-        self._db.execute("BEGIN")
+        """The recordings go to the scratch file; the allowances stay in memory (the base
+        class): there is one per giver and day, however many rows the file has."""
+        self._db.execute("BEGIN")  # one transaction, not one per row
         self._db.executemany(
             "INSERT OR REPLACE INTO recordings VALUES (?, ?)",
             [(key.bytes, value) for key, value in recordings.items()],
         )
-        self._db.executemany(
-            "INSERT OR REPLACE INTO allowances VALUES (?, ?)",
-            [(key.bytes, pickle.dumps(value)) for key, value in allowances.items()],
-        )
         self._db.execute("COMMIT")
+        super().remember({}, allowances)
 
     # --- the batches to record ----------------------------------------------------------
 
     def stage(
         self,
-        commands: Sequence[tuple[int, RecordRecognition]],
+        lines: Sequence[int],
         agent_versions: Mapping[UUID, int],
         events: Sequence[StoredEvent],
         *,
         created: int,
     ) -> None:
-        rows = [(e.originator_id, e.originator_version, e.topic, e.state) for e in events]
+        """Keep one decided batch: the file's lines it holds, the agents' versions it was
+        decided on, and its events, encoded (ids as bytes: quick to write and read back)."""
+        rows = [(_key(e.originator_id), e.originator_version, e.topic, e.state) for e in events]
+        versions = [(key.bytes, version) for key, version in agent_versions.items()]
         self._db.execute(
             "INSERT INTO batches VALUES (?, ?, ?, ?, ?)",
             (
                 self._batches,
                 created,
-                pickle.dumps(list(commands)),
-                pickle.dumps(dict(agent_versions)),
+                array("q", lines).tobytes(),
+                pickle.dumps(versions),
                 pickle.dumps(rows),
             ),
         )
@@ -130,17 +125,22 @@ class ImportStaging(PendingRecordings):
 
     def batches(self) -> Iterator[StagedBatch]:
         for number in range(self._batches):
-            row = self._db.execute(
-                "SELECT created, commands, agent_versions, events FROM batches WHERE number = ?",
+            created, lines, versions, events = self._db.execute(
+                "SELECT created, lines, agent_versions, events FROM batches WHERE number = ?",
                 (number,),
             ).fetchone()
-            commands, versions, events = (pickle.loads(blob) for blob in row[1:])  # noqa: S301
             yield StagedBatch(
                 number=number,
-                created=row[0],
-                commands=commands,
-                agent_versions=versions,
-                events=[StoredEvent(*event) for event in events],
+                created=created,
+                lines=array("q", lines).tolist(),
+                agent_versions={
+                    UUID(bytes=key): version
+                    for key, version in pickle.loads(versions)  # noqa: S301 - our own file
+                },
+                events=[
+                    StoredEvent(UUID(bytes=key), version, topic, state)
+                    for key, version, topic, state in pickle.loads(events)  # noqa: S301
+                ],
             )
 
     def close(self) -> None:

@@ -19,6 +19,7 @@ safe. Memory stays flat: the file is streamed, and what it decided lives in the 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -98,13 +99,13 @@ class BatchChecker:
         prepared = self.app.prepare_recordings(
             commands, now=self.now, on_error=refuse, pending=self.staging
         )
-        staged: list[tuple[int, RecordRecognition]] = []
+        staged: list[int] = []
         created = 0
-        for row, command, outcome in zip(rows, commands, prepared.outcomes, strict=True):
+        for row, outcome in zip(rows, prepared.outcomes, strict=True):
             if outcome is not None:
                 self.good += 1
                 created += outcome.created
-                staged.append((row.line, command))
+                staged.append(row.line)
         if staged:
             self.staging.stage(
                 staged,
@@ -134,6 +135,11 @@ class _Progress:
 
 def _open(path: Path) -> TextIO:
     return path.open(encoding="utf-8-sig", newline="")
+
+
+def _parsed_rows(path: Path, fmt: ImportFormat) -> Iterator[ImportRow | RowProblem]:
+    with _open(path) as stream:
+        yield from read_rows(stream, fmt)
 
 
 def check_file(
@@ -209,10 +215,10 @@ def import_file(
         progress = _Progress(good, "row", "recording", show_progress and good >= PROGRESS_FROM_ROWS)
         try:
             for batch in staging.batches():
-                if not _record_staged(app, batch, now, report, skip_invalid):
+                if not _record_staged(app, batch, now, report, skip_invalid, path, fmt):
                     report.aborted = True
                     break
-                progress.advance(len(batch.commands))
+                progress.advance(len(batch.lines))
         finally:
             progress.close()
     finally:
@@ -225,8 +231,27 @@ def _unchanged_since_check(app: Callcraft, batch: StagedBatch) -> bool:
     return not app.changed_streams(batch.agent_versions)
 
 
+def _commands_at(
+    path: Path, fmt: ImportFormat, lines: list[int]
+) -> list[tuple[int, RecordRecognition]]:
+    """The commands of these lines of the file, read again (only when a batch is decided
+    again, which is rare: the file is not kept in memory)."""
+    wanted = set(lines)
+    return [
+        (item.line, _command(item))
+        for item in _parsed_rows(path, fmt)
+        if isinstance(item, ImportRow) and item.line in wanted
+    ]
+
+
 def _record_staged(
-    app: Callcraft, batch: StagedBatch, now: datetime, report: ImportReport, skip_invalid: bool
+    app: Callcraft,
+    batch: StagedBatch,
+    now: datetime,
+    report: ImportReport,
+    skip_invalid: bool,
+    path: Path,
+    fmt: ImportFormat,
 ) -> bool:
     """Append a staged batch as decided; when the store changed since, decide it again."""
     if _unchanged_since_check(app, batch):
@@ -236,9 +261,9 @@ def _record_staged(
             pass  # another writer took a key or an allowance meanwhile: decide again
         else:
             report.recorded += batch.created
-            report.already_present += len(batch.commands) - batch.created
+            report.already_present += len(batch.lines) - batch.created
             return True
-    return _record_batch(app, batch.commands, now, report, skip_invalid)
+    return _record_batch(app, _commands_at(path, fmt, batch.lines), now, report, skip_invalid)
 
 
 def _record_batch(

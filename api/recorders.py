@@ -12,11 +12,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from itertools import islice
+from typing import Any
 from uuid import UUID
 
 from eventsourcing.persistence import StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder
-from eventsourcing.sqlite import SQLiteApplicationRecorder
+from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor
 from psycopg.sql import SQL, Identifier
 
 # SQLite binds at most 32,766 parameters in one statement (3.32 and later); two per stream.
@@ -32,6 +33,27 @@ def _chunks(wanted: Mapping[UUID, int], size: int) -> list[list[tuple[UUID, int]
 
 
 class StreamsSQLiteRecorder(SQLiteApplicationRecorder):
+    def _insert_events(
+        self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], **_: Any
+    ) -> Sequence[int] | None:
+        """All the rows in one ``executemany`` (the library's recorder runs one statement
+        per row to learn each row's id). Inside one write transaction nobody else inserts,
+        so the rows take consecutive ids, ending at the connection's last inserted one."""
+        if not stored_events:
+            return []
+        c.executemany(
+            self.insert_events_statement,
+            [
+                (e.originator_id.hex, e.originator_version, e.topic, e.state)
+                if isinstance(e.originator_id, UUID)
+                else (e.originator_id, e.originator_version, e.topic, e.state)
+                for e in stored_events
+            ],
+        )
+        c.execute("SELECT last_insert_rowid()")
+        last = int(c.fetchone()[0])
+        return list(range(last - len(stored_events) + 1, last + 1))
+
     def select_streams_after(self, wanted: Mapping[UUID, int]) -> Sequence[StoredEvent]:
         """Every event of each stream in ``wanted`` after the version given for it,
         ordered by stream and version."""

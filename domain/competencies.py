@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from enum import StrEnum
+from functools import lru_cache
 
 from domain.exceptions import InvalidCompetency
 
@@ -23,6 +24,7 @@ class Competency(StrEnum):
 
 
 ALL_COMPETENCIES: tuple[Competency, ...] = tuple(Competency)
+CACHED_SPELLING_MAX_LENGTH = 200  # longer inputs are parsed every time, never kept
 
 
 def parse_competency(value: str) -> Competency:
@@ -39,9 +41,22 @@ def parse_competencies(values: Iterable[str]) -> tuple[Competency, ...]:
     """At least one competency, each from the seven, duplicates refused; canonical order."""
     if isinstance(values, str) or not isinstance(values, Iterable):
         raise InvalidCompetency("competencies must be a list of competency names")
-    values = list(values)
-    if not all(isinstance(v, str) for v in values):
+    names = tuple(values)
+    if not all(isinstance(v, str) for v in names):
         raise InvalidCompetency("every competency must be given by its name")
+    if sum(len(v) for v in names) <= CACHED_SPELLING_MAX_LENGTH:
+        return _parse_spelling(names)
+    return _parse_names(names)
+
+
+@lru_cache(maxsize=4096)
+def _parse_spelling(values: tuple[str, ...]) -> tuple[Competency, ...]:
+    """The same few spellings come back in every batch: parse each once (refusals are
+    never cached: an exception leaves the cache alone)."""
+    return _parse_names(values)
+
+
+def _parse_names(values: tuple[str, ...]) -> tuple[Competency, ...]:
     parsed = [parse_competency(v) for v in values if v.strip()]
     if not parsed:
         raise InvalidCompetency("at least one competency is required")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import unicodedata
 from datetime import date
+from functools import lru_cache
 from uuid import UUID, uuid5
 
 NAMESPACE = UUID("6c2f3a52-5d0c-4b8e-9a3f-1f7c0ad7e0b1")
@@ -18,8 +19,20 @@ def normalise_name(value: str) -> str:
     return " ".join(unicodedata.normalize("NFKC", value).split()).casefold()
 
 
+CACHED_NAME_MAX_LENGTH = 100  # longer inputs are computed every time, never kept
+
+
 def agent_id_for(handle: str) -> UUID:
+    if len(handle) <= CACHED_NAME_MAX_LENGTH:
+        return _cached_agent_id(handle)  # an import names the same agents over and over
+    return _agent_id(handle)
+
+
+def _agent_id(handle: str) -> UUID:
     return uuid5(NAMESPACE, f"agent:{normalise_name(handle)}")
+
+
+_cached_agent_id = lru_cache(maxsize=100_000)(_agent_id)
 
 
 def user_id_for(username: str) -> UUID:
