@@ -21,6 +21,7 @@ from bench.ceilings import (
 )
 from bench.data import (
     NOW,
+    Centre,
     command_for,
     make_centre,
     recognition_rows,
@@ -37,8 +38,10 @@ from bench.figures import (
     record_in_batches,
     record_one_by_one,
 )
+from bench.history import HISTORY_LONG, HISTORY_SHORT, agents_with_history
 from bench.integrity import integrity_figures
 from bench.measure import Figure, Series, percentile, rate
+from bench.memory import peak_growth_mib
 from bench.places import Places
 from bench.replay import replay_figures
 from bench.scale import Scale
@@ -55,6 +58,27 @@ def _timed(action: Any) -> tuple[Any, float]:
     return result, time.perf_counter() - started
 
 
+def import_memory(
+    places: Places, centre: Centre, scale: Scale, seed: int, root: Path, kind: str
+) -> Figure:
+    """Peak RSS growth of an import of the whole data set, beside one of a quarter of it."""
+    sizes = (scale.events // 4, scale.events)
+    growth: list[Series] = []
+    for size in sizes:
+        path = root / f"recognitions-{seed}-{scale.agents}-{size}.csv"
+        if not path.exists():
+            write_csv(path, recognition_rows(seed + 3, centre, size, key_prefix="import"))
+        with places.fresh(f"memory{size}") as place:
+            setup = Callcraft(env=place.event_env())
+            set_up_centre(setup, centre)
+            setup.close()
+            say(f"{kind}: import memory, {size:,} rows (a process of its own)")
+            series = Series(f"peak RSS growth, {size:,} rows", "MiB")
+            series.runs.append(peak_growth_mib(place.event_env(), path, size))
+            growth.append(series)
+    return Figure(f"import memory: {sizes[1]:,} vs {sizes[0]:,} rows", kind, growth[1], growth[0])
+
+
 def bench_database(
     kind: str, scale: Scale, seed: int, root: Path, postgres_url: str
 ) -> list[Figure]:
@@ -66,7 +90,7 @@ def bench_database(
         say(f"{kind}: setting up {scale.agents:,} agents")
         single = stack.enter_context(places.fresh("single"))
         app = Callcraft(env=single.event_env())
-        set_up_centre(app, centre)
+        single_teams, _ = set_up_centre(app, centre)
         n = scale.single_recordings
         given: Counter[tuple[int, date]] = Counter()  # one kudos cap for the whole store
         keyed = list(
@@ -93,6 +117,11 @@ def bench_database(
         library = CeilingApp(env=ceiling_place.event_env())
         raw = stack.enter_context(raw_driver(ceiling_place, durability))
 
+        say(f"{kind}: agents with {HISTORY_SHORT:,} and {HISTORY_LONG:,} prior recordings")
+        short_history, long_history = agents_with_history(
+            app, single_teams[0], (HISTORY_SHORT, HISTORY_LONG)
+        )
+
         ours_keyed = Series("Callcraft.record, idempotency key", "/s")
         ours_unkeyed = Series("Callcraft.record, no key", "/s")
         ours_many = Series("Callcraft.record_many, 1,000 per save", "/s")
@@ -100,6 +129,8 @@ def bench_database(
         raw_one = Series("raw driver: one commit per row", "/s", note=durability.description)
         lib_bulk = Series("library: 1,000 aggregates per save", "/s")
         raw_bulk = Series("raw driver: one transaction", "/s")
+        ours_long = Series(f"Callcraft.record, agent with {HISTORY_LONG:,} prior", "/s")
+        ours_short = Series(f"same, agent with {HISTORY_SHORT:,} prior recordings", "/s")
         c = scale.ceiling_rows
         for run in range(scale.runs):
             say(f"{kind}: one-at-a-time run {run + 1}/{scale.runs}")
@@ -108,6 +139,8 @@ def bench_database(
             ours_unkeyed.runs.append(
                 rate(n, record_one_by_one(app, unkeyed[run * n : (run + 1) * n]))
             )
+            ours_short.runs.append(rate(n, short_history.more(n)))
+            ours_long.runs.append(rate(n, long_history.more(n)))
             lib_one.runs.append(rate(n, library_one_save_per_event(library, n)))
             raw_one.runs.append(rate(c, raw.one_commit_per_row(c, payload)))
             many = batched[run * batched_count : (run + 1) * batched_count]
@@ -121,6 +154,12 @@ def bench_database(
         figures += [
             Figure("record one recognition, durable (idempotency key)", kind, ours_keyed, lib_one),
             Figure("record one recognition, durable (no key)", kind, ours_unkeyed, lib_one),
+            Figure(
+                f"record one: {HISTORY_LONG:,} vs {HISTORY_SHORT:,} prior recordings",
+                kind,
+                ours_long,
+                ours_short,
+            ),
             Figure("library one-save-per-event vs raw commits", kind, lib_one, raw_one),
             Figure("record_many, 1,000 per batch", kind, ours_many, lib_bulk),
             Figure("library 1,000-aggregate saves vs raw", kind, lib_bulk, raw_bulk),
@@ -170,6 +209,9 @@ def bench_database(
                 missing="" if available("api.importer") else "api.importer not built yet",
             )
         )
+
+        if available("api.importer"):
+            figures.append(import_memory(places, centre, scale, seed, root, kind))
 
         ours_rebuild = Series("callcraft rebuild", "/s")
         raw_read = Series("raw driver: read the whole log", "/s")
