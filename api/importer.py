@@ -212,18 +212,44 @@ def import_file(
         if report.problems and not skip_invalid:
             report.checked_only = True
             return report
-        progress = _Progress(good, "row", "recording", show_progress and good >= PROGRESS_FROM_ROWS)
-        try:
-            for batch in staging.batches():
-                if not _record_staged(app, batch, now, report, skip_invalid, path, fmt):
-                    report.aborted = True
-                    break
-                progress.advance(len(batch.lines))
-        finally:
-            progress.close()
+        record_checked(
+            app,
+            staging,
+            path,
+            fmt,
+            now=now,
+            report=report,
+            skip_invalid=skip_invalid,
+            show_progress=show_progress and good >= PROGRESS_FROM_ROWS,
+            good_rows=good,
+        )
     finally:
         staging.close()
     return report
+
+
+def record_checked(
+    app: Callcraft,
+    staging: ImportStaging,
+    path: Path,
+    fmt: ImportFormat,
+    *,
+    now: datetime,
+    report: ImportReport,
+    skip_invalid: bool,
+    show_progress: bool = False,
+    good_rows: int = 0,
+) -> None:
+    """The recording pass: append what the check pass staged, batch by batch."""
+    progress = _Progress(good_rows, "row", "recording", show_progress)
+    try:
+        for batch in staging.batches():
+            if not _record_staged(app, batch, now, report, skip_invalid, path, fmt):
+                report.aborted = True
+                return
+            progress.advance(len(batch.lines))
+    finally:
+        progress.close()
 
 
 def _unchanged_since_check(app: Callcraft, batch: StagedBatch) -> bool:

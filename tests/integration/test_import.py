@@ -7,10 +7,12 @@ import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from api.importer import import_file
+from api.import_staging import ImportStaging
+from api.importer import ImportReport, check_file, import_file, record_checked
 from domain.application import Callcraft
 from domain.identity import agent_id_for
 from tests.conftest import Database
@@ -76,6 +78,18 @@ def feedback(agent: str = "ana", **changes: object) -> dict[str, object]:
     }
     row.update(changes)
     return row
+
+
+def kudos(agent: str, hour: int) -> dict[str, object]:
+    """Kudos from ben, a day ago at ``hour``."""
+    return {
+        "agent": agent,
+        "type": "KudosGiven",
+        "competencies": "teamwork",
+        "occurred_at": at(1, hour),
+        "recorded_by": "ben",
+        "from_agent": "ben",
+    }
 
 
 def good_rows() -> list[dict[str, object]]:
@@ -223,16 +237,6 @@ def test_json_lines_import_like_csv(app: Callcraft, tmp_path: Path) -> None:
 def test_the_kudos_cap_counts_the_rows_of_the_file_and_what_is_already_recorded(
     app: Callcraft, tmp_path: Path
 ) -> None:
-    def kudos(agent: str, hour: int) -> dict[str, object]:
-        return {
-            "agent": agent,
-            "type": "KudosGiven",
-            "competencies": "teamwork",
-            "occurred_at": at(1, hour),
-            "recorded_by": "ben",
-            "from_agent": "ben",
-        }
-
     import_file(app, write_csv(tmp_path / "one.csv", [kudos("ana", 9)]), "csv", now=NOW)
     rows = [kudos("ana", 10), kudos("cleo", 11), kudos("cleo", 12)]
     report = import_file(app, write_csv(tmp_path / "more.csv", rows), "csv", now=NOW)
@@ -280,3 +284,110 @@ def test_a_large_file_is_recorded_in_batches(app: Callcraft, tmp_path: Path) -> 
     assert (report.rows, report.recorded, report.invalid) == (count, count, 0)
     again = import_file(app, path, "jsonl", now=NOW, batch_size=1000)
     assert (again.recorded, again.already_present) == (0, count)
+
+
+# --- one pass over the file, batches, and a store that changes between check and record ---
+
+
+def check_only(app: Callcraft, path: Path, staging: ImportStaging, **options: Any) -> ImportReport:
+    report = ImportReport()
+    check_file(app, path, "csv", now=NOW, report=report, staging=staging, **options)
+    return report
+
+
+def test_rows_are_checked_against_the_rows_of_earlier_batches(
+    app: Callcraft, tmp_path: Path
+) -> None:
+    rows = [
+        feedback(idempotency_key="k-1"),
+        kudos("ana", 9),
+        feedback(),  # line 4, the same as line 5 below: recorded once
+        feedback(),
+        kudos("cleo", 10),
+        kudos("ana", 11),
+        feedback(idempotency_key="k-1", rating=1),  # line 8: key of line 2, other content
+        kudos("cleo", 12),  # line 9: the giver's fourth kudos of the day
+    ]
+    path = write_csv(tmp_path / "batches.csv", rows)
+    report = import_file(app, path, "csv", now=NOW, batch_size=2)
+    assert [(p.line, p.field) for p in report.problems] == [
+        (8, "idempotency_key"),
+        (9, "from_agent"),
+    ]
+    assert report.checked_only
+    skipped = import_file(app, path, "csv", now=NOW, batch_size=2, skip_invalid=True)
+    assert (skipped.recorded, skipped.already_present, skipped.invalid) == (5, 1, 2)
+
+
+def test_the_check_writes_nothing_to_the_store(app: Callcraft, tmp_path: Path) -> None:
+    staging = ImportStaging()
+    try:
+        before = events_in(app)
+        report = check_only(app, write_csv(tmp_path / "good.csv", good_rows()), staging)
+        assert (report.rows, report.problems) == (6, [])
+        assert events_in(app) == before
+    finally:
+        staging.close()
+
+
+def test_a_row_recorded_by_another_writer_after_the_check_counts_as_already_present(
+    app: Callcraft, tmp_path: Path
+) -> None:
+    path = write_csv(tmp_path / "good.csv", good_rows())
+    staging = ImportStaging()
+    try:
+        report = check_only(app, path, staging)
+        import_file(app, write_csv(tmp_path / "first.csv", good_rows()[:1]), "csv", now=NOW)
+        record_checked(app, staging, path, "csv", now=NOW, report=report, skip_invalid=False)
+    finally:
+        staging.close()
+    assert (report.recorded, report.already_present, report.aborted) == (5, 1, False)
+    again = import_file(app, path, "csv", now=NOW)
+    assert (again.recorded, again.already_present) == (0, 6)
+
+
+def test_an_agent_departed_after_the_check_stops_the_import_at_that_row(
+    app: Callcraft, tmp_path: Path
+) -> None:
+    path = write_csv(tmp_path / "good.csv", good_rows())
+    staging = ImportStaging()
+    try:
+        report = check_only(app, path, staging, batch_size=3)
+        app.depart_agent(
+            agent_id=agent_id_for("cleo"), departed_at=NOW, recorded_by="admin", now=NOW
+        )
+        before = events_in(app)
+        record_checked(app, staging, path, "csv", now=NOW, report=report, skip_invalid=False)
+    finally:
+        staging.close()
+    assert report.aborted
+    assert [(p.line, p.field) for p in report.problems] == [(4, "agent")]
+    assert "departed" in report.problems[0].reason
+    assert report.recorded == 2  # the rows before it, in their own batch
+    assert events_in(app) == before + 2
+
+
+def test_kudos_given_by_another_writer_after_the_check_keep_the_cap(
+    app: Callcraft, tmp_path: Path
+) -> None:
+    path = write_csv(tmp_path / "kudos.csv", [kudos("ana", 9), kudos("cleo", 10)])
+    staging = ImportStaging()
+    try:
+        report = check_only(app, path, staging)
+        other = write_csv(tmp_path / "other.csv", [kudos("ana", 13), kudos("cleo", 14)])
+        assert import_file(app, other, "csv", now=NOW).recorded == 2
+        record_checked(app, staging, path, "csv", now=NOW, report=report, skip_invalid=True)
+    finally:
+        staging.close()
+    assert report.recorded == 1  # the cap is 3 a day: one of the two still fits
+    assert [(p.line, p.field) for p in report.problems] == [(3, "from_agent")]
+
+
+def test_the_scratch_file_is_gone_after_an_import(app: Callcraft, tmp_path: Path) -> None:
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    staging = ImportStaging(scratch)
+    check_only(app, write_csv(tmp_path / "good.csv", good_rows()), staging)
+    assert any(scratch.iterdir())
+    staging.close()
+    assert not any(scratch.iterdir())

@@ -14,6 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from domain.agents import Agent
+from domain.application import EVENT_CLASS_FOR_KIND, Callcraft
 from domain.competencies import ALL_COMPETENCIES, Competency
 from domain.exceptions import (
     AgentDeparted,
@@ -33,6 +34,8 @@ from domain.recordings import (
     Recording,
     RecordRecognition,
     event_fields_for,
+    fingerprint,
+    recognition_fields,
 )
 from domain.text import NOTE_MAX_LENGTH
 
@@ -368,3 +371,78 @@ def test_any_valid_feedback_keeps_its_fields_in_the_event_data(command: RecordRe
     assert data["note"] == command.note
     assert data["idempotency_key"] == command.idempotency_key
     assert data["recorded_by"] == data["given_by"] == "sue"
+
+
+# --- fingerprints: what makes a repeated submission "the same" ------------------------------
+
+MAPPER = Callcraft(env={"PERSISTENCE_MODULE": "eventsourcing.popo"}).mapper
+
+
+plain_text = st.text(
+    st.characters(categories=["L", "N", "P", "Zs"]), min_size=1, max_size=150
+).filter(str.strip)
+
+
+@st.composite
+def commands(draw: st.DrawFn) -> RecordRecognition:
+    kind = draw(st.sampled_from(list(RecognitionKind)))
+    specific: dict[str, Any] = {
+        RecognitionKind.FEEDBACK_GIVEN: {
+            "rating": draw(st.integers(1, 5)),
+            "feedback_kind": draw(st.sampled_from(["praise", "coaching", " Coaching "])),
+        },
+        RecognitionKind.TRAINING_COMPLETED: {
+            "course": draw(plain_text.filter(lambda t: len(t.strip()) <= 200)),
+            "score": draw(st.integers(0, 100)),
+        },
+        RecognitionKind.TOUGH_CALL_HANDLED_WITH_GRACE: {"call_ref": "CALL-1"},
+        RecognitionKind.INITIATIVE_TAKEN: {"description": draw(plain_text)},
+        RecognitionKind.KUDOS_GIVEN: {"from_agent": BOB.id},
+    }[kind]
+    offset = draw(st.sampled_from([UTC, timezone(timedelta(hours=5, minutes=30))]))
+    return RecordRecognition(
+        kind=kind,
+        agent_id=ANN.id,
+        competencies=tuple(
+            c.value for c in draw(st.sets(st.sampled_from(ALL_COMPETENCIES), min_size=1))
+        ),
+        occurred_at=(NOW - timedelta(seconds=draw(st.integers(0, 10**6)))).astimezone(offset),
+        recorded_by="sue",
+        note=draw(st.sampled_from(["", "Calm", "  Calm  "])),
+        idempotency_key="form-1",
+        **specific,
+    )
+
+
+def stored_and_loaded(command: RecordRecognition) -> Recording.Recognised:
+    data = recognition_fields(command, NOW)
+    event = EVENT_CLASS_FOR_KIND[command.kind](
+        originator_id=UUID(int=7),
+        originator_version=1,
+        originator_topic="domain.recordings:Recording",
+        timestamp=NOW,
+        **data,
+    )
+    loaded = MAPPER.to_domain_event(MAPPER.to_stored_event(event))
+    assert isinstance(loaded, Recording.Recognised)
+    return loaded
+
+
+@given(commands())
+def test_a_stored_recording_has_the_fingerprint_of_the_command_that_made_it(
+    command: RecordRecognition,
+) -> None:
+    expected = fingerprint(command.kind, recognition_fields(command, NOW))
+    assert stored_and_loaded(command).fingerprint == expected
+
+
+@given(commands(), commands())
+def test_two_commands_share_a_fingerprint_only_when_they_record_the_same(
+    first: RecordRecognition, second: RecordRecognition
+) -> None:
+    same = recognition_fields(first, NOW) == recognition_fields(second, NOW) and (
+        first.kind is second.kind
+    )
+    first_print = fingerprint(first.kind, recognition_fields(first, NOW))
+    second_print = fingerprint(second.kind, recognition_fields(second, NOW))
+    assert (first_print == second_print) == same

@@ -1,11 +1,13 @@
 from __future__ import annotations
 
+import unicodedata
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from domain.exceptions import InvalidInput, InvalidNote
-from domain.text import NOTE_MAX_LENGTH, clean_text
+from domain.text import NOTE_MAX_LENGTH, _has_control_characters, clean_text
 
 
 def note(value: object, **options: object) -> str:
@@ -64,3 +66,34 @@ def test_any_text_is_either_accepted_unchanged_but_trimmed_or_refused(value: str
         return
     assert cleaned == value.strip()
     assert len(cleaned) <= NOTE_MAX_LENGTH
+
+
+@given(st.text(), st.booleans())
+def test_control_characters_are_exactly_the_unicode_categories_cc_and_cs(
+    value: str, multiline: bool
+) -> None:
+    allowed = {"\n", "\t", "\r"} if multiline else set()
+    by_category = any(
+        unicodedata.category(ch) in {"Cc", "Cs"} and ch not in allowed for ch in value
+    )
+    assert _has_control_characters(value, allow_newlines=multiline) == by_category
+
+
+@pytest.mark.parametrize(
+    ("code_point", "control"),
+    [
+        (0x00, True),
+        (0x1F, True),
+        (0x20, False),
+        (0x7E, False),
+        (0x7F, True),
+        (0x9F, True),
+        (0xA0, False),
+        (0xD7FF, False),
+        (0xD800, True),
+        (0xDFFF, True),
+        (0xE000, False),
+    ],
+)
+def test_the_edges_of_the_control_ranges(code_point: int, control: bool) -> None:
+    assert _has_control_characters(f"a{chr(code_point)}b", allow_newlines=False) is control

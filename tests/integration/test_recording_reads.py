@@ -1,0 +1,141 @@
+"""What a recording decides on, read in one query, on both databases: the agents (cached
+copies brought up to date with what other processes wrote), the recordings of idempotency
+keys, the givers' allowances and newly published rulebooks."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from api.recorders import StreamsPostgresRecorder, StreamsSQLiteRecorder
+from domain.application import Callcraft
+from domain.exceptions import AgentDeparted, IdempotencyKeyReused, KudosCapReached, UnknownAgent
+from domain.identity import agent_id_for
+from domain.rulebook import load_default_rulebook, rulebook_to_data
+from tests.conftest import Database
+from tests.integration.test_application_recording import (
+    CAP,
+    NOW,
+    Centre,
+    feedback,
+    kudos,
+    make_centre,
+    refused,
+)
+
+
+@pytest.fixture
+def centre(database: Database) -> Iterator[Centre]:
+    yield from make_centre(database)
+
+
+@pytest.fixture
+def other(database: Database) -> Iterator[Callcraft]:
+    """A second application on the same store, as another web process would be."""
+    app = Callcraft(env=database.event_env())
+    try:
+        yield app
+    finally:
+        app.close()
+
+
+def test_the_store_uses_the_recorders_that_read_many_streams_at_once(centre: Centre) -> None:
+    assert isinstance(centre.app.recorder, StreamsSQLiteRecorder | StreamsPostgresRecorder)
+
+
+def test_many_streams_are_read_after_their_own_versions_in_one_answer(centre: Centre) -> None:
+    app = centre.app
+    app.transfer_agent(
+        agent_id=centre.ann,
+        team_id=app.form_team(name="Green", formed_by="admin"),
+        transferred_by="admin",
+    )
+    found = app.recorder.select_streams_after(  # type: ignore[attr-defined]
+        {centre.ann: 1, centre.bob: 0, centre.cid: 1}
+    )
+    assert [(e.originator_id, e.originator_version) for e in found] == sorted(
+        [(centre.ann, 2), (centre.bob, 1)]
+    )
+    assert app.recorder.select_streams_after({}) == []  # type: ignore[attr-defined]
+
+
+def test_notification_ids_of_a_batch_are_the_ids_the_log_gives_its_events(
+    centre: Centre,
+) -> None:
+    commands = [
+        feedback(centre, idempotency_key=f"batch-{n}", occurred_at=NOW - timedelta(minutes=n))
+        for n in range(5)
+    ]
+    before = centre.log_position
+    outcomes = centre.app.record_many(commands, now=NOW)
+    logged = centre.app.recorder.select_notifications(before + 1, 10)
+    assert [n.originator_id for n in logged] == [o.recording_id for o in outcomes]
+    assert [n.id for n in logged] == sorted(n.id for n in logged)
+
+
+def test_a_departure_written_by_another_process_is_seen_by_a_cached_agent(
+    centre: Centre, other: Callcraft
+) -> None:
+    centre.app.record(feedback(centre), now=NOW)  # the agent is in this process's cache now
+    other.depart_agent(agent_id=centre.ann, departed_at=NOW, recorded_by="admin", now=NOW)
+    refused(centre, feedback(centre, occurred_at=NOW - timedelta(hours=1)), AgentDeparted)
+
+
+def test_a_replay_after_the_agent_departed_with_another_body_is_refused(
+    centre: Centre,
+) -> None:
+    command = feedback(centre, idempotency_key="form-77")
+    centre.app.record(command, now=NOW)
+    centre.app.depart_agent(agent_id=centre.ann, departed_at=NOW, recorded_by="admin", now=NOW)
+    refused(centre, replace(command, note="Another note"), IdempotencyKeyReused)
+    assert not centre.app.record(command, now=NOW).created
+
+
+def test_kudos_given_through_another_process_count_towards_the_cap(
+    centre: Centre, other: Callcraft
+) -> None:
+    centre.app.record(kudos(centre), now=NOW)  # this process has read the allowance once
+    for _ in range(CAP - 1):
+        other.record(kudos(centre, agent_id=centre.cid), now=NOW)
+    refused(centre, kudos(centre), KudosCapReached)
+
+
+def test_a_rulebook_published_by_another_process_applies_to_the_next_recording(
+    centre: Centre, other: Callcraft
+) -> None:
+    centre.app.record(kudos(centre, occurred_at=NOW), now=NOW)  # rulebook 1 is cached here
+    stricter = rulebook_to_data(load_default_rulebook())
+    stricter["version"] = 2
+    stricter["kudos"] = {"cap_per_giver_per_day": 1}
+    other.publish_rulebook(
+        stricter, effective_from=NOW - timedelta(minutes=1), published_by="admin", now=NOW
+    )
+    refused(centre, kudos(centre, occurred_at=NOW), KudosCapReached)
+
+
+def test_a_batch_names_every_agent_it_reads_even_when_some_are_unknown(
+    centre: Centre,
+) -> None:
+    commands = [feedback(centre), feedback(centre, agent_id=agent_id_for("nobody"))]
+    with centre.nothing_recorded(), pytest.raises(UnknownAgent) as caught:
+        centre.app.record_many(commands, now=NOW)
+    assert caught.value.field == "items[1].agent"
+
+
+def test_an_agent_enrolled_after_it_was_looked_up_and_missed_can_be_recorded(
+    centre: Centre, other: Callcraft
+) -> None:
+    late = agent_id_for("dee")
+    refused(centre, feedback(centre, agent_id=late), UnknownAgent)
+    other.enrol_agent(
+        handle="dee",
+        name="Dee",
+        team_id=centre.team,
+        enrolled_at=NOW - timedelta(days=1),
+        enrolled_by="admin",
+        now=datetime.now(UTC),
+    )
+    assert centre.app.record(feedback(centre, agent_id=late), now=NOW).created
