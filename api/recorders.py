@@ -16,8 +16,10 @@ from typing import Any
 from uuid import UUID
 
 from eventsourcing.persistence import StoredEvent
-from eventsourcing.postgres import PostgresApplicationRecorder
+from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor
+from psycopg import Cursor
+from psycopg.rows import DictRow
 from psycopg.sql import SQL, Identifier
 
 # SQLite binds at most 32,766 parameters in one statement (3.32 and later); two per stream.
@@ -39,17 +41,16 @@ class StreamsSQLiteRecorder(SQLiteApplicationRecorder):
         """All the rows in one ``executemany`` (the library's recorder runs one statement
         per row to learn each row's id). Inside one write transaction nobody else inserts,
         so the rows take consecutive ids, ending at the connection's last inserted one."""
-        if not stored_events:
-            return []
-        c.executemany(
-            self.insert_events_statement,
-            [
-                (e.originator_id.hex, e.originator_version, e.topic, e.state)
-                if isinstance(e.originator_id, UUID)
-                else (e.originator_id, e.originator_version, e.topic, e.state)
-                for e in stored_events
-            ],
-        )
+        rows = [
+            (e.originator_id.hex, e.originator_version, e.topic, e.state)
+            if isinstance(e.originator_id, UUID)
+            else (e.originator_id, e.originator_version, e.topic, e.state)
+            for e in stored_events
+        ]
+        if len(rows) == 1:
+            c.execute(self.insert_events_statement, rows[0])
+            return [c.lastrowid]
+        c.executemany(self.insert_events_statement, rows)
         c.execute("SELECT last_insert_rowid()")
         last = int(c.fetchone()[0])
         return list(range(last - len(stored_events) + 1, last + 1))
@@ -70,7 +71,9 @@ class StreamsSQLiteRecorder(SQLiteApplicationRecorder):
             params: list[object] = []
             for stream, after in chunk:
                 params += (stream.hex, after)
-            with self.datastore.transaction(commit=False) as cursor:
+            # One statement is a consistent read by itself: no BEGIN and ROLLBACK around it.
+            with self.datastore.get_connection(commit=False) as connection:
+                cursor = connection.cursor()
                 cursor.execute(statement, params)
                 found += [
                     StoredEvent(
@@ -85,6 +88,34 @@ class StreamsSQLiteRecorder(SQLiteApplicationRecorder):
 
 
 class StreamsPostgresRecorder(PostgresApplicationRecorder):
+    def __init__(self, datastore: PostgresDatastore, *, events_table_name: str = "stored_events"):
+        super().__init__(datastore, events_table_name=events_table_name)
+        self._insert_columns_statement = SQL(
+            "INSERT INTO {schema}.{table} (originator_id, originator_version, topic, state) "
+            "SELECT * FROM unnest(%b::uuid[], %b::bigint[], %b::text[], %b::bytea[]) "
+            "RETURNING notification_id"
+        ).format(schema=Identifier(self.datastore.schema), table=Identifier(self.events_table_name))
+
+    def _insert_stored_events(
+        self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **_: Any
+    ) -> None:
+        """As the library inserts (the table locked, the channel notified, the notification
+        ids returned), but the rows as four arrays of plain values rather than one array of a
+        composite type, which psycopg spells out as text and escapes byte by byte: sent
+        binary, nothing is escaped."""
+        self._lock_table(curs)
+        self._notify_channel(curs)
+        curs.execute(
+            self._insert_columns_statement,
+            (
+                [e.originator_id for e in stored_events],
+                [e.originator_version for e in stored_events],
+                [e.topic for e in stored_events],
+                [e.state for e in stored_events],
+            ),
+            prepare=True,
+        )
+
     def select_streams_after(self, wanted: Mapping[UUID, int]) -> Sequence[StoredEvent]:
         """Every event of each stream in ``wanted`` after the version given for it,
         ordered by stream and version."""

@@ -38,12 +38,9 @@ class CeilingApp(Application[uuid.UUID]):
     name = "Ceiling"
 
 
-def library_one_save_per_event(app: CeilingApp, count: int) -> Callable[[], None]:
-    def run() -> None:
-        for number in range(count):
-            app.save(Tick(number))
-
-    return run
+def library_one_save_per_event(app: CeilingApp) -> Callable[[int], object]:
+    """Step ``i``: one ``app.save`` of one new aggregate (one event)."""
+    return lambda number: app.save(Tick(number))
 
 
 def library_bulk_saves(app: CeilingApp, count: int, per_save: int = 1000) -> Callable[[], None]:

@@ -26,15 +26,10 @@ def available(module: str) -> bool:
         return False
 
 
-def record_one_by_one(app: Callcraft, rows: list[dict[str, str]]) -> Callable[[], None]:
-    """Every row through ``Callcraft.record``, one durable recording after another."""
+def record_one_by_one(app: Callcraft, rows: list[dict[str, str]]) -> Callable[[int], object]:
+    """Step ``i``: row ``i`` through ``Callcraft.record``, one durable recording."""
     commands = [command_for(row) for row in rows]
-
-    def run() -> None:
-        for command in commands:
-            app.record(command, now=NOW)
-
-    return run
+    return lambda i: app.record(commands[i], now=NOW)
 
 
 def record_in_batches(app: Callcraft, rows: list[dict[str, str]]) -> Callable[[], None]:

@@ -46,16 +46,11 @@ class AgentWithHistory:
             self.app.record_many(commands[first : first + MAX_BATCH], now=NOW)
         self.recorded += count
 
-    def more(self, count: int) -> Callable[[], None]:
-        """The timed part: ``count`` more recordings, one durable recording after another."""
+    def more(self, count: int) -> Callable[[int], object]:
+        """The timed part: step ``i`` records the ``i``-th of ``count`` more recordings."""
         commands = [self.command(self.recorded + n) for n in range(count)]
         self.recorded += count
-
-        def run() -> None:
-            for command in commands:
-                self.app.record(command, now=NOW)
-
-        return run
+        return lambda i: self.app.record(commands[i], now=NOW)
 
 
 def agents_with_history(

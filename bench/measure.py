@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import statistics
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 
@@ -46,6 +46,22 @@ def rate(count: int, action: Callable[[], object]) -> float:
     started = time.perf_counter()
     action()
     return count / (time.perf_counter() - started)
+
+
+def rates_taking_turns(
+    count: int, steps: Mapping[str, Callable[[int], object]]
+) -> dict[str, float]:
+    """Per second, for each named step: step ``i`` of every name in turn, ``i`` = 0 … count-1,
+    each call timed on its own. On a shared machine a slow moment (another process's fsync,
+    a busy core) then falls on every step alike instead of on whichever ran in that second,
+    so the ratios between them hold even when the rates themselves wobble."""
+    spent = dict.fromkeys(steps, 0.0)
+    for i in range(count):
+        for name, step in steps.items():
+            started = time.perf_counter()
+            step(i)
+            spent[name] += time.perf_counter() - started
+    return {name: count / seconds for name, seconds in spent.items()}
 
 
 def percentile(values: list[float], fraction: float) -> float:

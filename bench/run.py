@@ -40,7 +40,7 @@ from bench.figures import (
 )
 from bench.history import HISTORY_LONG, HISTORY_SHORT, agents_with_history
 from bench.integrity import integrity_figures
-from bench.measure import Figure, Series, percentile, rate
+from bench.measure import Figure, Series, percentile, rate, rates_taking_turns
 from bench.memory import peak_growth_mib
 from bench.places import Places
 from bench.replay import replay_figures
@@ -135,13 +135,22 @@ def bench_database(
         for run in range(scale.runs):
             say(f"{kind}: one-at-a-time run {run + 1}/{scale.runs}")
             part = slice(1 + run * n, 1 + (run + 1) * n)
-            ours_keyed.runs.append(rate(n, record_one_by_one(app, keyed[part])))
-            ours_unkeyed.runs.append(
-                rate(n, record_one_by_one(app, unkeyed[run * n : (run + 1) * n]))
+            # Taking turns, one recording each: the ratios compare like with like.
+            rates = rates_taking_turns(
+                n,
+                {
+                    "keyed": record_one_by_one(app, keyed[part]),
+                    "unkeyed": record_one_by_one(app, unkeyed[run * n : (run + 1) * n]),
+                    "library": library_one_save_per_event(library),
+                    "short": short_history.more(n),
+                    "long": long_history.more(n),
+                },
             )
-            ours_short.runs.append(rate(n, short_history.more(n)))
-            ours_long.runs.append(rate(n, long_history.more(n)))
-            lib_one.runs.append(rate(n, library_one_save_per_event(library, n)))
+            ours_keyed.runs.append(rates["keyed"])
+            ours_unkeyed.runs.append(rates["unkeyed"])
+            lib_one.runs.append(rates["library"])
+            ours_short.runs.append(rates["short"])
+            ours_long.runs.append(rates["long"])
             raw_one.runs.append(rate(c, raw.one_commit_per_row(c, payload)))
             many = batched[run * batched_count : (run + 1) * batched_count]
             ours_many.runs.append(rate(batched_count, record_in_batches(app, many)))

@@ -43,6 +43,7 @@ def team_id_for(name: str) -> UUID:
     return uuid5(NAMESPACE, f"team:{normalise_name(name)}")
 
 
+@lru_cache(maxsize=1024)
 def rulebook_id_for(version: int) -> UUID:
     return uuid5(NAMESPACE, f"rulebook:v{version}")
 

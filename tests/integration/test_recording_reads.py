@@ -62,18 +62,23 @@ def test_many_streams_are_read_after_their_own_versions_in_one_answer(centre: Ce
     assert app.recorder.select_streams_after({}) == []  # type: ignore[attr-defined]
 
 
-def test_notification_ids_of_a_batch_are_the_ids_the_log_gives_its_events(
+def test_the_notification_ids_a_save_returns_are_the_ids_the_log_gives_its_events(
     centre: Centre,
 ) -> None:
-    commands = [
-        feedback(centre, idempotency_key=f"batch-{n}", occurred_at=NOW - timedelta(minutes=n))
-        for n in range(5)
-    ]
-    before = centre.log_position
-    outcomes = centre.app.record_many(commands, now=NOW)
-    logged = centre.app.recorder.select_notifications(before + 1, 10)
-    assert [n.originator_id for n in logged] == [o.recording_id for o in outcomes]
-    assert [n.id for n in logged] == sorted(n.id for n in logged)
+    for count in (1, 5):
+        prepared = centre.app.prepare_recordings(
+            [
+                feedback(centre, idempotency_key=f"ids-{count}-{n}", note=f"call {n}")
+                for n in range(count)
+            ],
+            now=NOW,
+            on_error=lambda _, error: (_ for _ in ()).throw(error),
+        )
+        recordings = centre.app.events.put(prepared.events)
+        logged = centre.app.recorder.select_notifications(recordings[0].notification.id, count)
+        assert [(n.id, n.originator_id) for n in logged] == [
+            (r.notification.id, r.domain_event.originator_id) for r in recordings
+        ]
 
 
 def test_a_departure_written_by_another_process_is_seen_by_a_cached_agent(
