@@ -3,9 +3,9 @@
 The check pass decides every row once and leaves here, batch by batch, the stored events it
 would append (encoded as the event store will hold them) and the lines of the file they came
 from (to decide a batch again, should the store change before it is recorded). It also keeps
-here the recordings the file itself has decided so far (for a repeated row or a reused
-idempotency key), so that an import's memory does not grow with the file; the kudos
-allowances as they will be stay in memory (one per giver and day, however long the file).
+here what the file itself has decided so far — the recordings (for a repeated row or a reused
+idempotency key) and the givers' kudos allowances as they will be — so that an import's memory
+does not grow with the file.
 The file is private scratch space, deleted afterwards; nothing in it needs to survive a crash
 (an import run again records only what is missing).
 """
@@ -28,6 +28,7 @@ from domain.kudos import KudosAllowance
 
 SCHEMA = (
     "CREATE TABLE recordings (id BLOB PRIMARY KEY, print INTEGER NOT NULL) WITHOUT ROWID",
+    "CREATE TABLE allowances (id BLOB PRIMARY KEY, state BLOB NOT NULL) WITHOUT ROWID",
     "CREATE TABLE batches (number INTEGER PRIMARY KEY, created INTEGER NOT NULL, "
     "lines BLOB NOT NULL, "
     "agent_versions BLOB NOT NULL, events BLOB NOT NULL)",
@@ -84,18 +85,32 @@ class ImportStaging(PendingRecordings):
             found.update((UUID(bytes=key), value) for key, value in rows)
         return found
 
+    def allowances_among(self, ids: Collection[UUID]) -> dict[UUID, KudosAllowance]:
+        found: dict[UUID, KudosAllowance] = {}
+        for chunk in _in_chunks(ids):
+            marks = ",".join("?" * len(chunk))
+            rows = self._db.execute(
+                f"SELECT id, state FROM allowances WHERE id IN ({marks})",  # noqa: S608
+                chunk,
+            )
+            for key, state in rows:
+                found[UUID(bytes=key)] = pickle.loads(state)  # noqa: S301 - our own file
+        return found
+
     def remember(
         self, recordings: Mapping[UUID, int], allowances: Mapping[UUID, KudosAllowance]
     ) -> None:
-        """The recordings go to the scratch file; the allowances stay in memory (the base
-        class): there is one per giver and day, however many rows the file has."""
+        """Both go to the scratch file: there are as many allowances as givers and days."""
         self._db.execute("BEGIN")  # one transaction, not one per row
         self._db.executemany(
             "INSERT OR REPLACE INTO recordings VALUES (?, ?)",
             [(key.bytes, value) for key, value in recordings.items()],
         )
+        self._db.executemany(
+            "INSERT OR REPLACE INTO allowances VALUES (?, ?)",
+            [(key.bytes, pickle.dumps(allowance)) for key, allowance in allowances.items()],
+        )
         self._db.execute("COMMIT")
-        super().remember({}, allowances)
 
     # --- the batches to record ----------------------------------------------------------
 
