@@ -31,7 +31,7 @@ SCHEMA = (
     "CREATE TABLE allowances (id BLOB PRIMARY KEY, state BLOB NOT NULL) WITHOUT ROWID",
     "CREATE TABLE batches (number INTEGER PRIMARY KEY, created INTEGER NOT NULL, "
     "lines BLOB NOT NULL, "
-    "agent_versions BLOB NOT NULL, events BLOB NOT NULL)",
+    "decided_on BLOB NOT NULL, events BLOB NOT NULL)",
 )
 # Bound parameters per statement stay far below SQLite's limit of 32,766.
 LOOKUP_CHUNK = 5000
@@ -43,7 +43,7 @@ class StagedBatch:
 
     number: int
     lines: list[int]  # the file's lines (rows) it holds
-    agent_versions: dict[UUID, int]
+    decided_on: dict[UUID, int]
     events: list[StoredEvent]
     created: int  # how many of its rows are new recordings (the others are replays)
 
@@ -117,7 +117,7 @@ class ImportStaging(PendingRecordings):
     def stage(
         self,
         lines: Sequence[int],
-        agent_versions: Mapping[UUID, int],
+        decided_on: Mapping[UUID, int],
         events: Sequence[StoredEvent],
         *,
         created: int,
@@ -125,7 +125,7 @@ class ImportStaging(PendingRecordings):
         """Keep one decided batch: the file's lines it holds, the agents' versions it was
         decided on, and its events, encoded (ids as bytes: quick to write and read back)."""
         rows = [(_key(e.originator_id), e.originator_version, e.topic, e.state) for e in events]
-        versions = [(key.bytes, version) for key, version in agent_versions.items()]
+        versions = [(key.bytes, version) for key, version in decided_on.items()]
         self._db.execute(
             "INSERT INTO batches VALUES (?, ?, ?, ?, ?)",
             (
@@ -141,14 +141,14 @@ class ImportStaging(PendingRecordings):
     def batches(self) -> Iterator[StagedBatch]:
         for number in range(self._batches):
             created, lines, versions, events = self._db.execute(
-                "SELECT created, lines, agent_versions, events FROM batches WHERE number = ?",
+                "SELECT created, lines, decided_on, events FROM batches WHERE number = ?",
                 (number,),
             ).fetchone()
             yield StagedBatch(
                 number=number,
                 created=created,
                 lines=array("q", lines).tolist(),
-                agent_versions={
+                decided_on={
                     UUID(bytes=key): version
                     for key, version in pickle.loads(versions)  # noqa: S301 - our own file
                 },

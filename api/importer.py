@@ -109,7 +109,7 @@ class BatchChecker:
         if staged:
             self.staging.stage(
                 staged,
-                prepared.agent_versions,
+                prepared.decided_on,
                 [self.app.mapper.to_stored_event(event) for event in prepared.events],
                 created=created,
             )
@@ -253,8 +253,9 @@ def record_checked(
 
 
 def _unchanged_since_check(app: Callcraft, batch: StagedBatch) -> bool:
-    """Whether every agent the batch decided on is as the check saw it (one query)."""
-    return not app.changed_streams(batch.agent_versions)
+    """Whether every agent the batch decided on is as the check saw it, and no rulebook was
+    published since (one query)."""
+    return not app.changed_streams(batch.decided_on)
 
 
 def _commands_at(

@@ -140,11 +140,13 @@ class TokenRecord:
 @dataclass
 class PreparedRecordings:
     """What a batch of commands would store: one outcome per command (None where it was
-    refused), the events in order, and the version of every agent it decided on."""
+    refused), the events in order, and ``decided_on``: the streams it read that another writer
+    may change without colliding with these events — the agents, and the next rulebook (not
+    yet published: version 0) — each at the version it was decided on."""
 
     outcomes: list[RecordingOutcome | None]
     events: list[Any] = field(default_factory=list)
-    agent_versions: dict[UUID, int] = field(default_factory=dict)
+    decided_on: dict[UUID, int] = field(default_factory=dict)
 
 
 class PendingRecordings:
@@ -177,6 +179,7 @@ class _BatchState:
     """What a batch decides on: the store's state and the pending one, merged."""
 
     rulebooks: RulebookHistory
+    rulebooks_published: int  # how many of them are in the store (the shipped default is not)
     agents: dict[UUID, Agent | None] = field(default_factory=dict)
     recordings: dict[UUID, int] = field(default_factory=dict)  # id -> hashed fingerprint
     allowances: dict[UUID, KudosAllowance] = field(default_factory=dict)
@@ -664,7 +667,8 @@ class Callcraft(Application[UUID]):
         for allowance in state.touched_allowances.values():
             prepared.events += allowance.collect_events()
         for agent_id, agent in state.agents.items():
-            prepared.agent_versions[agent_id] = agent.version if agent is not None else 0
+            prepared.decided_on[agent_id] = agent.version if agent is not None else 0
+        prepared.decided_on[rulebook_id_for(state.rulebooks_published + 1)] = 0
         pending.remember(state.new_recordings, state.touched_allowances)
         return prepared
 
@@ -699,8 +703,10 @@ class Callcraft(Application[UUID]):
         next_rulebook = rulebook_id_for(len(self._rulebook_cache) + 1)
         wanted[next_rulebook] = 0
         streams = self._streams_after(wanted)
+        rulebooks = self._rulebooks_for(next_rulebook in streams)
         state = _BatchState(
-            rulebooks=self._rulebooks_for(next_rulebook in streams),
+            rulebooks=rulebooks,
+            rulebooks_published=len(self._rulebook_cache),
             recordings=seen,
             allowances=held,
         )

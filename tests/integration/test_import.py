@@ -15,6 +15,7 @@ from api.import_staging import ImportStaging
 from api.importer import ImportReport, check_file, import_file, record_checked
 from domain.application import Callcraft
 from domain.identity import agent_id_for
+from domain.rulebook import load_default_rulebook, rulebook_to_data
 from tests.conftest import Database
 
 NOW = datetime(2026, 6, 15, 12, 0, tzinfo=UTC)
@@ -391,3 +392,24 @@ def test_the_scratch_file_is_gone_after_an_import(app: Callcraft, tmp_path: Path
     assert any(scratch.iterdir())
     staging.close()
     assert not any(scratch.iterdir())
+
+
+def test_a_rulebook_published_after_the_check_has_the_batches_decided_again(
+    app: Callcraft, tmp_path: Path
+) -> None:
+    path = write_csv(tmp_path / "kudos.csv", [kudos("ana", 9), kudos("cleo", 10)])
+    staging = ImportStaging()
+    try:
+        report = check_only(app, path, staging)
+        stricter = rulebook_to_data(load_default_rulebook())
+        stricter["version"] = 2
+        stricter["kudos"] = {"cap_per_giver_per_day": 1}
+        effective = (NOW - timedelta(days=1)).replace(hour=8)
+        app.publish_rulebook(
+            stricter, effective_from=effective, published_by="admin", now=effective
+        )
+        record_checked(app, staging, path, "csv", now=NOW, report=report, skip_invalid=True)
+    finally:
+        staging.close()
+    assert report.recorded == 1  # the new rulebook allows one kudos a day
+    assert [(p.line, p.field) for p in report.problems] == [(3, "from_agent")]
