@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -296,6 +296,20 @@ def check_only(app: Callcraft, path: Path, staging: ImportStaging, **options: An
     return report
 
 
+def changed_between_check_and_record(
+    app: Callcraft, path: Path, change: Callable[[], None]
+) -> ImportReport:
+    """Check the file, let ``change`` happen to the store, then record (skipping refusals)."""
+    staging = ImportStaging()
+    try:
+        report = check_only(app, path, staging)
+        change()
+        record_checked(app, staging, path, "csv", now=NOW, report=report, skip_invalid=True)
+    finally:
+        staging.close()
+    return report
+
+
 def test_rows_are_checked_against_the_rows_of_earlier_batches(
     app: Callcraft, tmp_path: Path
 ) -> None:
@@ -371,15 +385,12 @@ def test_an_agent_departed_after_the_check_stops_the_import_at_that_row(
 def test_kudos_given_by_another_writer_after_the_check_keep_the_cap(
     app: Callcraft, tmp_path: Path
 ) -> None:
-    path = write_csv(tmp_path / "kudos.csv", [kudos("ana", 9), kudos("cleo", 10)])
-    staging = ImportStaging()
-    try:
-        report = check_only(app, path, staging)
+    def another_writer_gives_two() -> None:
         other = write_csv(tmp_path / "other.csv", [kudos("ana", 13), kudos("cleo", 14)])
         assert import_file(app, other, "csv", now=NOW).recorded == 2
-        record_checked(app, staging, path, "csv", now=NOW, report=report, skip_invalid=True)
-    finally:
-        staging.close()
+
+    path = write_csv(tmp_path / "kudos.csv", [kudos("ana", 9), kudos("cleo", 10)])
+    report = changed_between_check_and_record(app, path, another_writer_gives_two)
     assert report.recorded == 1  # the cap is 3 a day: one of the two still fits
     assert [(p.line, p.field) for p in report.problems] == [(3, "from_agent")]
 
@@ -397,10 +408,7 @@ def test_the_scratch_file_is_gone_after_an_import(app: Callcraft, tmp_path: Path
 def test_a_rulebook_published_after_the_check_has_the_batches_decided_again(
     app: Callcraft, tmp_path: Path
 ) -> None:
-    path = write_csv(tmp_path / "kudos.csv", [kudos("ana", 9), kudos("cleo", 10)])
-    staging = ImportStaging()
-    try:
-        report = check_only(app, path, staging)
+    def a_stricter_rulebook() -> None:
         stricter = rulebook_to_data(load_default_rulebook())
         stricter["version"] = 2
         stricter["kudos"] = {"cap_per_giver_per_day": 1}
@@ -408,8 +416,8 @@ def test_a_rulebook_published_after_the_check_has_the_batches_decided_again(
         app.publish_rulebook(
             stricter, effective_from=effective, published_by="admin", now=effective
         )
-        record_checked(app, staging, path, "csv", now=NOW, report=report, skip_invalid=True)
-    finally:
-        staging.close()
+
+    path = write_csv(tmp_path / "kudos.csv", [kudos("ana", 9), kudos("cleo", 10)])
+    report = changed_between_check_and_record(app, path, a_stricter_rulebook)
     assert report.recorded == 1  # the new rulebook allows one kudos a day
     assert [(p.line, p.field) for p in report.problems] == [(3, "from_agent")]
