@@ -19,8 +19,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
+from eventsourcing.postgres import PostgresDatastore
 from psycopg.sql import SQL, Identifier
+
+from api.recorders import StreamsPostgresRecorder
 
 LOCK_FUNCTION = "callcraft_lock_events"
 EVENTS_TABLE = "callcraft_events"
@@ -69,8 +71,9 @@ def lockdown_statements(schema: str, role: str, other_tables: list[str]) -> list
     ]
 
 
-class LockedDownRecorder(PostgresApplicationRecorder):
-    """The library's recorder, taking the insert lock through the lock-down function."""
+class LockedDownRecorder(StreamsPostgresRecorder):
+    """Our recorder (``api.recorders``), taking the insert lock through the lock-down
+    function."""
 
     def __init__(self, datastore: PostgresDatastore, **kwargs: Any) -> None:
         super().__init__(datastore, **kwargs)
