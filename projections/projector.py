@@ -20,16 +20,17 @@ from collections.abc import Callable
 from datetime import tzinfo
 from typing import Any
 
-from sqlalchemy import Engine, delete, insert, select, update
+from sqlalchemy import Engine, delete, insert, inspect, select, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from domain.application import Callcraft
 from projections.asof_index import note_events, rebuild_points, refresh_points
+from projections.boards import fill_boards, refresh_boards, refresh_every_board
 from projections.context import BatchContext
 from projections.handlers import agents_named, apply_event
 from projections.schema import create_all
 from projections.scoring import RulebookCache, recompute_agents, recompute_every_agent
-from projections.tables import DERIVED_TABLES, tracking
+from projections.tables import DERIVED_TABLES, board_entries, tracking
 
 Progress = Callable[[int, int], None]
 """Called with (position reached, last notification id known) after each batch."""
@@ -81,6 +82,7 @@ class Projector:
         """Create missing tables and this projection's tracking row (idempotent)."""
         if self._ready:
             return
+        boards_missing = not inspect(self.engine).has_table(board_entries.name)
         for attempt in range(3):
             try:
                 create_all(self.engine)
@@ -98,6 +100,9 @@ class Projector:
                     connection.execute(insert(tracking).values(projection=self.name, position=0))
             except IntegrityError:
                 pass  # another projector created it first
+        elif boards_missing:  # read models made before the boards existed: fill them once
+            with self.engine.begin() as connection:
+                fill_boards(connection)
         self._ready = True
 
     # --- reading the position ------------------------------------------------------------
@@ -180,8 +185,10 @@ class Projector:
         history = self._rulebooks.history(ctx.connection)
         if ctx.every_agent_dirty:
             recompute_every_agent(ctx.connection, history, self.timezone)
+            refresh_every_board(ctx.connection)
         elif ctx.dirty_agents:
             recompute_agents(ctx.connection, ctx.dirty_agents, history, self.timezone)
+            refresh_boards(ctx.connection, ctx.dirty_agents)
 
     def _rescore_everyone(self, position: int) -> None:
         """Finish a rebuild: score every agent once, then drop the marker (one transaction,
@@ -207,6 +214,7 @@ class Projector:
             history = self._rulebooks.history(connection)
             recompute_every_agent(connection, history, self.timezone, fresh=True)
             rebuild_points(connection, self.timezone)
+            fill_boards(connection)
         self._announce()
 
     def catch_up(self, progress: Progress | None = None) -> int:

@@ -11,19 +11,20 @@ from datetime import date, datetime, tzinfo
 from typing import Any, Literal, get_args
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, Engine, desc, func, select
+from sqlalchemy import ColumnElement, Engine, func, select
 
 from domain.competencies import ALL_COMPETENCIES, Competency
 from domain.periods import TOTAL, window_start
 from domain.rulebook import Publication, RulebookHistory, parse_rulebook
 from domain.streaks import StreakSummary, current_streak
+from projections.boards import BoardKey, ranked_page
+from projections.boards import LeaderboardRow as LeaderboardRow  # re-exported
 from projections.tables import (
     XP_COLUMNS,
     activity,
     agent_badges,
     agent_profiles,
     agents,
-    period_xp,
     recognitions,
     rulebooks,
     team_supervisors,
@@ -42,18 +43,6 @@ class QueryError(ValueError):
 
 
 # ------------------------------------------------------------------------------ results
-
-
-@dataclass(frozen=True)
-class LeaderboardRow:
-    rank: int
-    agent_id: UUID
-    handle: str
-    name: str
-    team_id: UUID
-    team_name: str
-    xp: int
-    level: int
 
 
 @dataclass(frozen=True)
@@ -202,68 +191,14 @@ def leaderboard(
         raise QueryError("a team leaderboard needs a team")
     start = window_start(window, today)
 
-    earned = (
-        select(period_xp.c.agent_id, period_xp.c.xp)
-        .where(
-            period_xp.c.window == window,
-            period_xp.c.period_start == start,
-            period_xp.c.competency == column,
-        )
-        .subquery()
-    )
-    xp = func.coalesce(earned.c.xp, 0)
-    name = _by_name(engine, agents.c.name)
-    conditions: list[ColumnElement[bool]] = [agents.c.departed_at.is_(None)]
-    if scope == "team":
-        conditions.append(agents.c.team_id == team_id)
-    board = (
-        select(
-            agents.c.agent_id,
-            agents.c.handle,
-            agents.c.name,
-            agents.c.team_id,
-            func.coalesce(teams.c.name, "").label("team_name"),
-            xp.label("xp"),
-            func.coalesce(agent_profiles.c.level, 1).label("level"),
-            func.rank().over(order_by=desc(xp)).label("rank"),
-            func.row_number().over(order_by=(desc(xp), name, agents.c.agent_id)).label("position"),
-        )
-        .select_from(
-            agents.outerjoin(earned, earned.c.agent_id == agents.c.agent_id)
-            .outerjoin(teams, teams.c.team_id == agents.c.team_id)
-            .outerjoin(agent_profiles, agent_profiles.c.agent_id == agents.c.agent_id)
-        )
-        .where(*conditions)
-        .subquery()
-    )
+    key = BoardKey(window, start, column, team_id if scope == "team" else None)
     with engine.connect() as connection:
-        total = connection.execute(select(func.count()).select_from(board)).scalar_one()
-        if around_agent is not None:
-            position = connection.execute(
-                select(board.c.position).where(board.c.agent_id == around_agent)
-            ).scalar_one_or_none()
-            if position is not None:
-                offset = max(0, min(int(position) - 1 - limit // 2, int(total) - limit))
-        rows = connection.execute(
-            select(board).order_by(board.c.position).limit(limit).offset(offset)
-        ).all()
+        page = ranked_page(connection, key, limit=limit, offset=offset, around=around_agent)
     return LeaderboardPage(
-        rows=[
-            LeaderboardRow(
-                rank=int(r.rank),
-                agent_id=r.agent_id,
-                handle=r.handle,
-                name=r.name,
-                team_id=r.team_id,
-                team_name=r.team_name,
-                xp=int(r.xp),
-                level=int(r.level),
-            )
-            for r in rows
-        ],
-        total=int(total),
+        rows=page.rows,
+        total=page.total,
         window_start=start,
-        offset=offset,
+        offset=page.offset,
     )
 
 

@@ -62,6 +62,9 @@ metadata = MetaData()
 NAME = 200
 SHORT = 200
 
+# A name that sorts by code point on every database: PostgreSQL's locale would not.
+SortedName = String(NAME).with_variant(String(NAME, collation="C"), "postgresql")
+
 tracking = Table(
     "tracking",
     metadata,
@@ -94,6 +97,17 @@ agents = Table(
     Column("team_id", Uuid, nullable=False, index=True),
     Column("enrolled_at", UtcDateTime, nullable=False),
     Column("departed_at", UtcDateTime, nullable=True),
+)
+# The zero-XP tail of a leaderboard: present agents by name (and by name within a team).
+Index("ix_agents_by_name", agents.c.name.collate("C"), agents.c.agent_id).ddl_if(
+    dialect="postgresql"
+)
+Index("ix_agents_by_name", agents.c.name, agents.c.agent_id).ddl_if(dialect="sqlite")
+Index(
+    "ix_agents_team_by_name", agents.c.team_id, agents.c.name.collate("C"), agents.c.agent_id
+).ddl_if(dialect="postgresql")
+Index("ix_agents_team_by_name", agents.c.team_id, agents.c.name, agents.c.agent_id).ddl_if(
+    dialect="sqlite"
 )
 
 users = Table(
@@ -226,4 +240,38 @@ Index(
     period_xp.c.xp.desc(),
 )
 
-DERIVED_TABLES = (agent_profiles, agent_badges, period_xp)
+board_entries = Table(
+    "board_entries",
+    metadata,
+    # period_xp's rows of present agents, with the agent's team and name beside the XP, so
+    # that a leaderboard page is one range of one index (see projections.boards).
+    Column("window", String(10), primary_key=True),
+    Column("period_start", Date, primary_key=True),
+    Column("competency", String(40), primary_key=True),
+    Column("agent_id", Uuid, primary_key=True),
+    Column("team_id", Uuid, nullable=False),
+    Column("name", SortedName, nullable=False),
+    Column("xp", Integer, nullable=False),
+)
+Index(
+    "ix_board_entries_rank",
+    board_entries.c.window,
+    board_entries.c.period_start,
+    board_entries.c.competency,
+    board_entries.c.xp.desc(),
+    board_entries.c.name,
+    board_entries.c.agent_id,
+)
+Index(
+    "ix_board_entries_team_rank",
+    board_entries.c.window,
+    board_entries.c.period_start,
+    board_entries.c.competency,
+    board_entries.c.team_id,
+    board_entries.c.xp.desc(),
+    board_entries.c.name,
+    board_entries.c.agent_id,
+)
+Index("ix_board_entries_agent", board_entries.c.agent_id)
+
+DERIVED_TABLES = (agent_profiles, agent_badges, period_xp, board_entries)
