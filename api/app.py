@@ -111,7 +111,9 @@ def create_app(
     caller hand in one it opened itself."""
     opened = runtime or open_runtime(settings, schema=schema)
     ensure_auth_tables(opened.read_engine)
-    auth = AuthContext.build(opened.app, opened.read_engine, settings)
+    auth = AuthContext.build(
+        opened.app, opened.read_engine, settings, projected=opened.projector.position
+    )
 
     @asynccontextmanager
     async def lifespan(_app: Litestar) -> AsyncIterator[None]:

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Engine
 
+from api.auth.remembered import RememberedPrincipals
 from api.auth.sessions import SessionStore
 from api.auth.throttle import SignInThrottle
 from api.settings import Settings
@@ -30,10 +31,19 @@ class AuthContext:
     sessions: SessionStore
     throttle: SignInThrottle
     secret_key: str
+    principals: RememberedPrincipals
     clock: Callable[[], datetime] = field(default=utc_now)
 
     @classmethod
-    def build(cls, app: Callcraft, engine: Engine, settings: Settings) -> AuthContext:
+    def build(
+        cls,
+        app: Callcraft,
+        engine: Engine,
+        settings: Settings,
+        *,
+        projected: Callable[[], int] | None = None,
+    ) -> AuthContext:
+        """``projected`` gives the read models' log position (see ``RememberedPrincipals``)."""
         return cls(
             app=app,
             engine=engine,
@@ -45,4 +55,5 @@ class AuthContext:
                 window=timedelta(seconds=settings.signin_window_seconds),
             ),
             secret_key=settings.secret_key or secrets.token_urlsafe(48),
+            principals=RememberedPrincipals(app, projected),
         )

@@ -1,8 +1,8 @@
 """From a session's user or a bearer token's secret to a ``Principal``.
 
-A person's account (roles, disabled, agent) is read from the event store on every request,
-so a role revoked or an account disabled takes effect at once; the teams they lead come from
-the read models (``team_supervisors``).
+A person's account (roles, disabled, agent) is read from the event store, the teams they
+lead from the read models (``team_supervisors``); ``api.auth.remembered`` keeps the result
+until the next account event, so a role revoked or an account disabled takes effect at once.
 """
 
 from __future__ import annotations

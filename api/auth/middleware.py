@@ -49,13 +49,19 @@ def bearer_secret(scope: Scope) -> str | None:
 
 def _identify(context: AuthContext, secret: str | None, session_id: str | None) -> Principal | None:
     if secret is not None:
-        return principal_for_secret(context.app, secret) if secret else None
+        if not secret:
+            return None
+        return context.principals.for_secret(
+            secret, lambda: principal_for_secret(context.app, secret)
+        )
     if not session_id:
         return None
     user_id = context.sessions.user_of(session_id, now=context.clock())
     if user_id is None:
         return None
-    return principal_for_user(context.app, context.engine, user_id)
+    return context.principals.for_user(
+        user_id, lambda: principal_for_user(context.app, context.engine, user_id)
+    )
 
 
 class AuthMiddleware:
