@@ -17,8 +17,9 @@ from domain.competencies import ALL_COMPETENCIES, Competency
 from domain.periods import TOTAL, window_start
 from domain.rulebook import Publication, RulebookHistory, parse_rulebook
 from domain.streaks import StreakSummary, current_streak
-from projections.boards import BoardKey, ranked_page
-from projections.boards import LeaderboardRow as LeaderboardRow  # re-exported
+from projections.boards import ranked_page
+from projections.ranked import BoardKey
+from projections.ranked import LeaderboardRow as LeaderboardRow  # re-exported
 from projections.tables import (
     XP_COLUMNS,
     activity,
