@@ -1,5 +1,5 @@
 """`python -m bench [--scale smoke|quick|full] [--databases sqlite,postgres] [--json FILE]
-[--no-http]`."""
+[--no-http | --http-only] [--stores DIR | --no-store-cache]`."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+from bench.full_store import STORES
 from bench.http_leaderboard import DEMO_SIZE, bench_http_leaderboard, full_size
 from bench.places import DEFAULT_POSTGRES_URL, postgres_problem
 from bench.report import table, write_json
@@ -45,13 +46,29 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="skip the HTTP leaderboard benchmark (callcraft serve on a SQLite store)",
     )
+    parser.add_argument(
+        "--http-only",
+        action="store_true",
+        help="only the leaderboard figures: the query in-process and the page over HTTP",
+    )
+    parser.add_argument(
+        "--stores",
+        type=Path,
+        default=STORES,
+        help="where the HTTP benchmark keeps its built stores for the next run (same day)",
+    )
+    parser.add_argument(
+        "--no-store-cache", action="store_true", help="build the HTTP stores afresh, keep none"
+    )
     options = parser.parse_args(argv)
+    if options.http_only and options.no_http:
+        parser.error("--http-only and --no-http exclude each other")
     scale = SCALES[options.scale]
 
     figures = []
     skipped: dict[str, str] = {}
     with tempfile.TemporaryDirectory(prefix="callcraft-bench-", dir=options.scratch) as scratch:
-        for kind in options.databases:
+        for kind in [] if options.http_only else options.databases:
             problem = postgres_problem(options.postgres_url) if kind == "postgres" else None
             if problem:
                 skipped[kind] = problem
@@ -69,7 +86,12 @@ def main(argv: list[str] | None = None) -> int:
             for size in sizes:
                 print(f"HTTP leaderboard ({size.label})", file=sys.stderr)
                 figures += bench_http_leaderboard(
-                    size, scale.http_requests, options.seed, Path(scratch)
+                    size,
+                    scale.http_requests,
+                    options.seed,
+                    Path(scratch),
+                    queries=scale.queries,
+                    stores=None if options.no_store_cache else options.stores,
                 )
 
     print(

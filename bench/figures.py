@@ -6,7 +6,7 @@ import importlib.util
 import random
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -69,13 +69,20 @@ def rebuild_read_models(app: Callcraft, engine: Engine) -> Callable[[], int]:
 
 
 def leaderboard_timings(
-    engine: Engine, team_ids: list[UUID], agent_ids: list[UUID], queries: int, seed: int
+    engine: Engine,
+    team_ids: list[UUID],
+    agent_ids: list[UUID],
+    queries: int,
+    seed: int,
+    *,
+    today: date | None = None,
 ) -> list[float]:
-    """Milliseconds per leaderboard page over a deterministic mix of scopes and windows."""
+    """Milliseconds per leaderboard page over a deterministic mix of scopes and windows
+    (``today``: the day the boards are for; the data's own NOW by default)."""
     from projections.queries import leaderboard
 
     rng = random.Random(seed)  # noqa: S311 - a reproducible mix, not secrets
-    today = NOW.date()
+    today = today or NOW.date()
     timings: list[float] = []
     for _ in range(queries):
         scope = rng.choice(("overall", "overall", "team", "competency"))

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import json
 import os
 import re
 import socket
@@ -20,18 +21,22 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import httpx
+from sqlalchemy import select
 
+from api.bootstrap import build_read_engine
 from api.demo import DEFAULT_AGENTS, DEFAULT_DAYS, DEMO_PASSWORDS, fill_demo
 from api.runtime import open_runtime
 from api.settings import Settings
-from bench.data import NOW, command_for, make_centre, recognition_rows, set_up_centre
+from bench.data import NOW, command_for, enrol_centre, make_centre, recognition_rows
+from bench.figures import leaderboard_timings
+from bench.full_store import FastWriter, cached_store, code_fingerprint, whole_days_to
 from bench.measure import Figure, Series, percentile
-from domain.application import MAX_BATCH
 from projections.rebuild import rebuild
+from projections.tables import agents, teams
 
 CONNECTIONS = 32
 START_TIMEOUT_SECONDS = 120.0
@@ -97,8 +102,9 @@ def _settings(directory: Path) -> Settings:
 
 
 def build_store(directory: Path, size: StoreSize, seed: int) -> StoreFacts:
-    """The demo centre (fast password hashes), generated agents and recognitions on top,
-    then a full rebuild of the read models so the server starts caught up."""
+    """The demo centre (fast password hashes), generated agents and recognitions on top
+    (written on the fast path), then a full rebuild of the read models so the server starts
+    caught up."""
     now = datetime.now(UTC)
     settings = _settings(directory)
     runtime = open_runtime(settings, now=now)
@@ -112,24 +118,19 @@ def build_store(directory: Path, size: StoreSize, seed: int) -> StoreFacts:
         extra_events = max(0, size.events - summary.recordings)
         if extra_agents and extra_events:
             centre = make_centre(extra_agents)
-            set_up_centre(app, centre)
+            _, enrolled = enrol_centre(app, centre)
             # The generated history ends at the bench's fixed NOW; move it by whole days to
             # end yesterday, so the week and month windows hold as many agents as in real use
             # (whole days keep every kudos on the calendar day its daily cap was counted on).
-            shift = timedelta(days=(now.date() - NOW.date()).days)
-            batch = []
-            for index, row in enumerate(
-                recognition_rows(seed + 7, centre, extra_events, key_prefix="http"), 1
-            ):
+            shift = whole_days_to(now, NOW)
+            writer = FastWriter(app, enrolled, now=now)
+            rows = recognition_rows(seed + 7, centre, extra_events, key_prefix="http")
+            for index, row in enumerate(rows, 1):
                 command = command_for(row)
-                batch.append(dataclasses.replace(command, occurred_at=command.occurred_at + shift))
-                if len(batch) == MAX_BATCH:
-                    app.record_many(batch, now=now)
-                    batch = []
+                writer.write(dataclasses.replace(command, occurred_at=command.occurred_at + shift))
                 if index % 100_000 == 0:
                     say(f"http: recorded {index:,} of {extra_events:,} generated events")
-            if batch:
-                app.record_many(batch, now=now)
+            writer.flush()
             agents += extra_agents
             recorded += extra_events
         filled = time.perf_counter()
@@ -138,6 +139,39 @@ def build_store(directory: Path, size: StoreSize, seed: int) -> StoreFacts:
     finally:
         runtime.close()
     return StoreFacts(agents, recorded, log, filled - started, rebuilt - filled)
+
+
+def store_key(size: StoreSize, seed: int, today: date) -> str:
+    return f"http-{seed}-{size.agents}x{size.events}-{today.isoformat()}-{code_fingerprint()}"
+
+
+def query_figures(
+    directory: Path,
+    where: str,
+    queries: int,
+    seed: int,
+    today: date,
+    progress: Callable[[str], None],
+) -> list[Figure]:
+    """The leaderboard query alone, in this process, on the store: p50 and p99 over a
+    deterministic mix of scopes, windows and ``around``."""
+    engine = build_read_engine(_settings(directory).effective_read_database_url)
+    try:
+        with engine.connect() as connection:
+            team_ids = list(connection.execute(select(teams.c.team_id)).scalars())
+            agent_ids = list(connection.execute(select(agents.c.agent_id)).scalars())
+        progress(f"http: {queries:,} leaderboard queries in-process")
+        leaderboard_timings(engine, team_ids, agent_ids, 50, seed, today=today)  # warm-up
+        timings = leaderboard_timings(engine, team_ids, agent_ids, queries, seed, today=today)
+    finally:
+        engine.dispose()
+    p50, p99 = percentile(timings, 0.5), percentile(timings, 0.99)
+    progress(f"http: leaderboard query p50 {p50:.2f} ms, p99 {p99:.2f} ms")
+    note = f"{queries:,} queries: scopes, windows, 25% around an agent"
+    return [
+        Figure("leaderboard query p50 (in-process)", where, Series("query", "ms", [p50], note)),
+        Figure("leaderboard query p99 (in-process)", where, Series("query", "ms", [p99], note)),
+    ]
 
 
 def free_port() -> int:
@@ -290,23 +324,37 @@ def bench_http_leaderboard(
     seed: int,
     root: Path,
     progress: Callable[[str], None] = say,
+    *,
+    queries: int = 1_000,
+    stores: Path | None = None,
 ) -> list[Figure]:
-    """Build a store of ``size``, serve it, and measure every target: requests/s, p50, p99."""
-    directory = root / f"http-{size.agents}-{size.events}"
-    directory.mkdir(parents=True, exist_ok=True)
-    progress(f"http: building the store ({size.label})")
-    facts = build_store(directory, size, seed)
+    """Build (or reuse, under ``stores``) a store of ``size``, time the leaderboard query
+    on it in-process, then serve it and measure every target: requests/s, p50, p99."""
+    today = datetime.now(UTC).date()
+
+    def build(directory: Path) -> None:
+        progress(f"http: building the store ({size.label})")
+        facts = build_store(directory, size, seed)
+        (directory / "facts.json").write_text(json.dumps(dataclasses.asdict(facts)))
+
+    if stores is None:
+        directory = root / f"http-{size.agents}-{size.events}"
+        directory.mkdir(parents=True, exist_ok=True)
+        build(directory)
+    else:
+        directory = cached_store(store_key(size, seed, today), build, root=stores, say=progress)
+    facts = StoreFacts(**json.loads((directory / "facts.json").read_text()))
     progress(
         f"http: {facts.agents:,} agents, {facts.events:,} recognitions, {facts.log:,} events "
         f"in the log; filled in {facts.fill_seconds:,.1f} s, rebuilt in "
         f"{facts.rebuild_seconds:,.1f} s"
     )
+    where = f"sqlite, {facts.agents:,} agents / {facts.events:,} events"
+    figures = query_figures(directory, where, queries, seed, today, progress)
     server = Server(directory)
-    figures: list[Figure] = []
     try:
         server.wait_until_ready()
         cookies = sign_in(server.base_url)
-        where = f"sqlite, {facts.agents:,} agents / {facts.events:,} events"
         for target in TARGETS:
             progress(f"http: {requests:,} × GET {target.path} ({target.label})")
             timings = drive(server.base_url, cookies, target, requests)
