@@ -11,7 +11,7 @@ from datetime import date, datetime, tzinfo
 from typing import Any, Literal, get_args
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, Engine, func, select
+from sqlalchemy import ColumnElement, Connection, Engine, func, select
 
 from domain.competencies import ALL_COMPETENCIES, Competency
 from domain.periods import TOTAL, window_start
@@ -31,6 +31,7 @@ from projections.tables import (
     team_supervisors,
     teams,
 )
+from projections.tails import BoardMemory
 
 Scope = Literal["overall", "team", "competency"]
 SCOPES: tuple[str, ...] = get_args(Scope)
@@ -398,22 +399,28 @@ def agent_id_by_handle(engine: Engine, handle: str) -> UUID | None:
 
 
 def list_teams(engine: Engine) -> list[TeamSummary]:
-    """Teams by name, with their present members' count and their supervisors."""
+    """Teams by name, with their present members' count and their supervisors (asked on
+    every leaderboard page: remembered until the read models move)."""
+    with engine.connect() as connection:
+        found = BoardMemory(connection).remember("teams", lambda: _list_teams(connection))
+    return list(found)
+
+
+def _list_teams(connection: Connection) -> list[TeamSummary]:
     members = (
         select(agents.c.team_id, func.count().label("members"))
         .where(agents.c.departed_at.is_(None))
         .group_by(agents.c.team_id)
         .subquery()
     )
-    with engine.connect() as connection:
-        rows = connection.execute(
-            select(teams.c.team_id, teams.c.name, func.coalesce(members.c.members, 0))
-            .select_from(teams.outerjoin(members, members.c.team_id == teams.c.team_id))
-            .order_by(_by_name(engine, teams.c.name), teams.c.team_id)
-        ).all()
-        supervisors: dict[UUID, list[UUID]] = {}
-        for s in connection.execute(select(team_supervisors).order_by(team_supervisors.c.user_id)):
-            supervisors.setdefault(s.team_id, []).append(s.user_id)
+    rows = connection.execute(
+        select(teams.c.team_id, teams.c.name, func.coalesce(members.c.members, 0))
+        .select_from(teams.outerjoin(members, members.c.team_id == teams.c.team_id))
+        .order_by(_by_name(connection.engine, teams.c.name), teams.c.team_id)
+    ).all()
+    supervisors: dict[UUID, list[UUID]] = {}
+    for s in connection.execute(select(team_supervisors).order_by(team_supervisors.c.user_id)):
+        supervisors.setdefault(s.team_id, []).append(s.user_id)
     return [
         TeamSummary(
             team_id=r[0], name=r[1], members=int(r[2]), supervisors=supervisors.get(r[0], [])

@@ -14,6 +14,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TypeVar, cast
 from uuid import UUID
 from weakref import WeakKeyDictionary
 
@@ -24,6 +25,7 @@ from projections.ranked import BoardKey, LeaderboardRow
 from projections.tables import agent_profiles, agents, board_entries, teams, tracking
 
 MAX_BOARDS = 5_000
+T = TypeVar("T")
 
 Version = tuple[tuple[str, int], ...]
 
@@ -111,6 +113,7 @@ class _Remembered:
         self.scopes: dict[UUID | None, Scope] = {}
         self.scored: dict[BoardKey, int] = {}
         self.tails: dict[BoardKey, Tail] = {}
+        self.other: dict[str, object] = {}
 
 
 _BY_ENGINE: WeakKeyDictionary[Engine, _Remembered] = WeakKeyDictionary()
@@ -133,9 +136,11 @@ class BoardMemory:
                 remembered.scopes = {}
                 remembered.scored = {}
                 remembered.tails = {}
+                remembered.other = {}
             self._scopes = remembered.scopes
             self._scored = remembered.scored
             self._tails = remembered.tails
+            self._other = remembered.other
 
     def scope(self, team_id: UUID | None) -> Scope:
         found = self._scopes.get(team_id)
@@ -148,6 +153,13 @@ class BoardMemory:
             )
             self._scopes[team_id] = found
         return found
+
+    def remember(self, name: str, compute: Callable[[], T]) -> T:
+        """``compute()``'s answer, computed once per version (it must read only the read
+        models, and the caller must not change it)."""
+        if name not in self._other:
+            self._other[name] = compute()
+        return cast("T", self._other[name])
 
     def scored(self, key: BoardKey, count: Callable[[], int]) -> int:
         found = self._scored.get(key)
