@@ -13,11 +13,18 @@ import secrets
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
-from sqlalchemy import Engine, delete, insert, select
+from sqlalchemy import Engine, bindparam, delete, insert, select
 
 from api.auth.tables import web_sessions
+from projections.prepared import Prepared
 
 SESSION_ID_BYTES = 32
+# Asked on every signed-in request: compiled once (projections.prepared).
+_LIVE_SESSION = Prepared(
+    select(web_sessions.c.user_id, web_sessions.c.expires_at).where(
+        web_sessions.c.session_key == bindparam("key", type_=web_sessions.c.session_key.type)
+    )
+)
 MAX_SESSION_ID_LENGTH = 128
 
 
@@ -60,14 +67,10 @@ class SessionStore:
         if not session_id or len(session_id) > MAX_SESSION_ID_LENGTH:
             return None
         with self.engine.connect() as connection:
-            row = connection.execute(
-                select(web_sessions.c.user_id, web_sessions.c.expires_at).where(
-                    web_sessions.c.session_key == session_key(session_id)
-                )
-            ).first()
-        if row is None or _utc(row.expires_at) <= now:
+            found = _LIVE_SESSION.rows(connection, key=session_key(session_id))
+        if not found or _utc(found[0][1]) <= now:
             return None
-        user_id: UUID = row.user_id
+        user_id: UUID = found[0][0]
         return user_id
 
     def close(self, session_id: str) -> None:
