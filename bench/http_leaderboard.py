@@ -257,14 +257,37 @@ class Timings:
     latencies_ms: list[float]
     response_bytes: int
     reconnects: int
+    server_cpu_seconds: float | None = None
+
+    @property
+    def per_server_cpu_second(self) -> float | None:
+        """Requests per second of the server's own CPU time: what one worker could answer
+        with a core to itself, whatever else the machine is doing."""
+        if not self.server_cpu_seconds:
+            return None
+        return len(self.latencies_ms) / self.server_cpu_seconds
 
     @property
     def per_second(self) -> float:
         return len(self.latencies_ms) / self.seconds
 
 
+def cpu_seconds(pid: int) -> float | None:
+    """The CPU time (user + system) process ``pid`` has used; None where /proc is missing."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 async def _drive(
-    base_url: str, cookies: httpx.Cookies, target: Target, requests: int, warm_up: int
+    base_url: str,
+    cookies: httpx.Cookies,
+    target: Target,
+    requests: int,
+    warm_up: int,
+    server_pid: int | None,
 ) -> Timings:
     limits = httpx.Limits(max_connections=CONNECTIONS, max_keepalive_connections=CONNECTIONS)
     async with httpx.AsyncClient(
@@ -305,17 +328,29 @@ async def _drive(
 
         await asyncio.gather(*(worker(False) for _ in range(CONNECTIONS)))
         remaining[0] = requests
+        cpu_before = cpu_seconds(server_pid) if server_pid else None
         started = time.perf_counter()
         deadline[0] = started + MAX_SECONDS_PER_URL
         await asyncio.gather(*(worker(True) for _ in range(CONNECTIONS)))
         seconds = time.perf_counter() - started
-    return Timings(seconds, latencies, sizes[0] if sizes else 0, reconnects[0])
+        cpu_after = cpu_seconds(server_pid) if server_pid else None
+    cpu = None if cpu_before is None or cpu_after is None else cpu_after - cpu_before
+    return Timings(seconds, latencies, sizes[0] if sizes else 0, reconnects[0], cpu)
 
 
-def drive(base_url: str, cookies: httpx.Cookies, target: Target, requests: int) -> Timings:
+def drive(
+    base_url: str,
+    cookies: httpx.Cookies,
+    target: Target,
+    requests: int,
+    server_pid: int | None = None,
+) -> Timings:
     """``requests`` GETs of one URL over 32 connections (after an unmeasured warm-up), or
-    fewer when ``MAX_SECONDS_PER_URL`` runs out first."""
-    return asyncio.run(_drive(base_url, cookies, target, requests, warm_up=2 * CONNECTIONS))
+    fewer when ``MAX_SECONDS_PER_URL`` runs out first; with ``server_pid``, the server's
+    CPU time over the measured requests too."""
+    return asyncio.run(
+        _drive(base_url, cookies, target, requests, warm_up=2 * CONNECTIONS, server_pid=server_pid)
+    )
 
 
 def bench_http_leaderboard(
@@ -357,16 +392,18 @@ def bench_http_leaderboard(
         cookies = sign_in(server.base_url)
         for target in TARGETS:
             progress(f"http: {requests:,} × GET {target.path} ({target.label})")
-            timings = drive(server.base_url, cookies, target, requests)
+            timings = drive(server.base_url, cookies, target, requests, server.process.pid)
             note = (
                 f"{CONNECTIONS} connections, {len(timings.latencies_ms):,} of {requests:,} "
                 "requests, "
                 f"{timings.response_bytes:,} B, {timings.reconnects} reconnects"
             )
+            per_cpu = timings.per_server_cpu_second
             progress(
                 f"http: {timings.per_second:,.0f} req/s, p50 "
                 f"{percentile(timings.latencies_ms, 0.5):,.1f} ms, p99 "
-                f"{percentile(timings.latencies_ms, 0.99):,.1f} ms ({note})"
+                f"{percentile(timings.latencies_ms, 0.99):,.1f} ms ({note}); "
+                + (f"{per_cpu:,.0f} requests per server CPU-second" if per_cpu else "")
             )
             figures += [
                 Figure(
@@ -385,6 +422,14 @@ def bench_http_leaderboard(
                     Series(target.label, "ms", [percentile(timings.latencies_ms, 0.99)], note),
                 ),
             ]
+            if per_cpu:
+                figures.append(
+                    Figure(
+                        f"HTTP {target.label}: requests per server CPU-second",
+                        where,
+                        Series(target.label, "/s", [per_cpu], note),
+                    )
+                )
     finally:
         server.stop()
     return figures
