@@ -154,24 +154,28 @@ def query_figures(
     progress: Callable[[str], None],
 ) -> list[Figure]:
     """The leaderboard query alone, in this process, on the store: p50 and p99 over a
-    deterministic mix of scopes, windows and ``around``."""
+    deterministic mix of scopes, windows and ``around`` — the first time (each board's
+    remembered part read for the first time in this read-model version) and asked again."""
     engine = build_read_engine(_settings(directory).effective_read_database_url)
     try:
         with engine.connect() as connection:
             team_ids = list(connection.execute(select(teams.c.team_id)).scalars())
             agent_ids = list(connection.execute(select(agents.c.agent_id)).scalars())
-        progress(f"http: {queries:,} leaderboard queries in-process")
-        leaderboard_timings(engine, team_ids, agent_ids, 50, seed, today=today)  # warm-up
-        timings = leaderboard_timings(engine, team_ids, agent_ids, queries, seed, today=today)
+        progress(f"http: {queries:,} leaderboard queries in-process, twice")
+        first = leaderboard_timings(engine, team_ids, agent_ids, queries, seed, today=today)
+        again = leaderboard_timings(engine, team_ids, agent_ids, queries, seed, today=today)
     finally:
         engine.dispose()
-    p50, p99 = percentile(timings, 0.5), percentile(timings, 0.99)
-    progress(f"http: leaderboard query p50 {p50:.2f} ms, p99 {p99:.2f} ms")
     note = f"{queries:,} queries: scopes, windows, 25% around an agent"
-    return [
-        Figure("leaderboard query p50 (in-process)", where, Series("query", "ms", [p50], note)),
-        Figure("leaderboard query p99 (in-process)", where, Series("query", "ms", [p99], note)),
-    ]
+    figures: list[Figure] = []
+    for label, timings in (("first time", first), ("asked again", again)):
+        p50, p99 = percentile(timings, 0.5), percentile(timings, 0.99)
+        progress(f"http: leaderboard query ({label}) p50 {p50:.2f} ms, p99 {p99:.2f} ms")
+        figures += [
+            Figure(f"leaderboard query p50, {label}", where, Series("query", "ms", [p50], note)),
+            Figure(f"leaderboard query p99, {label}", where, Series("query", "ms", [p99], note)),
+        ]
+    return figures
 
 
 def free_port() -> int:
