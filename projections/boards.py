@@ -38,8 +38,8 @@ from sqlalchemy import (
 
 from projections.prepared import Prepared
 from projections.ranked import BoardKey, LeaderboardRow
-from projections.tables import agents, board_entries, period_xp
-from projections.tails import BoardMemory, Scope
+from projections.tables import agent_profiles, agents, board_entries, period_xp, teams
+from projections.tails import BoardMemory
 
 CHUNK = 500
 _COLUMNS = ("agent_id", "window", "period_start", "competency", "team_id", "name", "xp")
@@ -177,40 +177,120 @@ MY_XP = _both(
 )
 
 
-def _position(
-    connection: Connection, key: BoardKey, me: UUID, scope: Scope, memory: BoardMemory
-) -> int | None:
+_SHOWN = (
+    agents.c.agent_id,
+    agents.c.handle,
+    agents.c.name,
+    agents.c.team_id,
+    func.coalesce(teams.c.name, "").label("team_name"),
+    func.coalesce(agent_profiles.c.level, 1).label("level"),
+)
+
+
+def _shown_of(source: Any) -> Any:
+    return source.outerjoin(teams, teams.c.team_id == agents.c.team_id).outerjoin(
+        agent_profiles, agent_profiles.c.agent_id == agents.c.agent_id
+    )
+
+
+def _page_shown(board: list[ColumnElement[bool]]) -> Select[Any]:
+    """A page of the scored part with what its rows show (joined after the page is cut)."""
+    page = (
+        select(board_entries.c.agent_id, board_entries.c.xp, board_entries.c.name)
+        .where(*board)
+        .order_by(desc(board_entries.c.xp), board_entries.c.name, board_entries.c.agent_id)
+        .limit(bindparam("lim", type_=Integer))
+        .offset(bindparam("off", type_=Integer))
+        .subquery()
+    )
+    return (
+        select(page.c.xp, *_SHOWN)
+        .select_from(_shown_of(page.join(agents, agents.c.agent_id == page.c.agent_id)))
+        .order_by(desc(page.c.xp), page.c.name, page.c.agent_id)
+    )
+
+
+PAGE_SHOWN = _both(_page_shown)
+_IN_SCOPE = (
+    agents.c.agent_id == _AGENT,
+    agents.c.departed_at.is_(None),
+)
+MY_NAME = {
+    False: Prepared(select(agents.c.name).where(*_IN_SCOPE)),
+    True: Prepared(
+        select(agents.c.name).where(
+            *_IN_SCOPE, agents.c.team_id == bindparam("t", type_=agents.c.team_id.type)
+        )
+    ),
+}
+_SHOWN_BY_ID: dict[int, Prepared] = {}
+
+
+def _shown_by_id(count: int) -> Prepared:
+    """What the rows of ``count`` given agents show (bind names ``a0`` …)."""
+    found = _SHOWN_BY_ID.get(count)
+    if found is None:
+        ids = [bindparam(f"a{i}", type_=agents.c.agent_id.type) for i in range(count)]
+        found = _SHOWN_BY_ID[count] = Prepared(
+            select(*_SHOWN).select_from(_shown_of(agents)).where(agents.c.agent_id.in_(ids))
+        )
+    return found
+
+
+def _row(rank: int, xp: int, shown: Sequence[Any]) -> LeaderboardRow:
+    agent_id, handle, name, team_id, team_name, level = shown
+    return LeaderboardRow(
+        rank=rank,
+        agent_id=agent_id,
+        handle=handle,
+        name=name,
+        team_id=team_id,
+        team_name=team_name,
+        xp=xp,
+        level=int(level),
+    )
+
+
+def _position(connection: Connection, key: BoardKey, me: UUID, memory: BoardMemory) -> int | None:
     """The 1-based place of ``me`` on the board; None when ``me`` is not on it."""
-    shown = scope.shown.get(me)
-    if shown is None:
-        return None
     team = key.team_id is not None
+    my_name = MY_NAME[team].scalar(connection, a=me, t=key.team_id)
+    if my_name is None:
+        return None
     my_xp = MY_XP[team].scalar(connection, **key.values(), a=me)
     if my_xp is None:  # in the tail: after every scored agent
         tail = memory.tail(key)
         return tail.scored + 1 + tail.place[me]
     values = {**key.values(), "x": my_xp}
     more = MORE_XP[team].scalar(connection, **values)
-    tied = TIED_BEFORE[team].scalar(connection, **values, n=shown.name, a=me)
+    tied = TIED_BEFORE[team].scalar(connection, **values, n=my_name, a=me)
     return 1 + int(more) + int(tied)
 
 
 def _scored_rows(
-    connection: Connection, key: BoardKey, scope: Scope, limit: int, offset: int
+    connection: Connection, key: BoardKey, limit: int, offset: int
 ) -> list[LeaderboardRow]:
     team = key.team_id is not None
-    page = PAGE[team].rows(connection, **key.values(), lim=limit, off=offset)
+    page = PAGE_SHOWN[team].rows(connection, **key.values(), lim=limit, off=offset)
     if not page:
         return []
     rank = 1
     if offset > 0:
-        rank += int(MORE_XP[team].scalar(connection, **key.values(), x=page[0][1]))
+        rank += int(MORE_XP[team].scalar(connection, **key.values(), x=page[0][0]))
     rows: list[LeaderboardRow] = []
-    for place, (agent_id, xp) in enumerate(page, offset + 1):
+    for place, (xp, *shown) in enumerate(page, offset + 1):
         if rows and xp != rows[-1].xp:
             rank = place  # everyone above has more XP
-        rows.append(scope.shown[agent_id].row(rank, agent_id, int(xp)))
+        rows.append(_row(rank, int(xp), shown))
     return rows
+
+
+def _tail_rows(connection: Connection, ids: Sequence[UUID], rank: int) -> list[LeaderboardRow]:
+    if not ids:
+        return []
+    values = {f"a{i}": agent_id for i, agent_id in enumerate(ids)}
+    shown = {r[0]: r for r in _shown_by_id(len(ids)).rows(connection, **values)}
+    return [_row(rank, 0, shown[agent_id]) for agent_id in ids]
 
 
 def ranked_page(
@@ -219,19 +299,16 @@ def ranked_page(
     """``limit`` rows from ``offset`` (or centred on ``around`` when that agent is on the
     board), with their ranks, and the board's size."""
     memory = BoardMemory(connection)
-    scope = memory.scope(key.team_id)
-    total = len(scope.ids)
-    scored = memory.scored(
-        key, lambda: int(SCORED[key.team_id is not None].scalar(connection, **key.values()))
-    )
+    team = key.team_id is not None
+    total = memory.present(key.team_id)
+    scored = memory.scored(key, lambda: int(SCORED[team].scalar(connection, **key.values())))
     if around is not None:
-        position = _position(connection, key, around, scope, memory)
+        position = _position(connection, key, around, memory)
         if position is not None:
             offset = max(0, min(position - 1 - limit // 2, total - limit))
-    rows = _scored_rows(connection, key, scope, limit, offset) if offset < scored else []
+    rows = _scored_rows(connection, key, limit, offset) if offset < scored else []
     if len(rows) < limit and offset + len(rows) < total:
         tail = memory.tail(key)
         start = max(0, offset - scored)
-        ids = tail.ids[start : start + limit - len(rows)]
-        rows += [scope.shown[agent_id].row(scored + 1, agent_id, 0) for agent_id in ids]
+        rows += _tail_rows(connection, tail.ids[start : start + limit - len(rows)], scored + 1)
     return RankedPage(rows=rows, total=total, offset=offset)

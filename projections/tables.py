@@ -98,6 +98,14 @@ agents = Table(
     Column("enrolled_at", UtcDateTime, nullable=False),
     Column("departed_at", UtcDateTime, nullable=True),
 )
+# Counting a board's agents: the present ones, by team.
+Index(
+    "ix_agents_present",
+    agents.c.team_id,
+    sqlite_where=agents.c.departed_at.is_(None),
+    postgresql_where=agents.c.departed_at.is_(None),
+)
+
 users = Table(
     "users",
     metadata,

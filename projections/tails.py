@@ -2,10 +2,10 @@
 
 A board's tail is every present agent in scope with nothing in the window, by name. SQL can
 only find its n-th row by probing ``board_entries`` for each agent before it (thousands of
-probes deep in a new week), and every page shows each agent's handle, team and level. So
-each process keeps, per read-model version (every ``tracking`` row): the present agents of
-each scope with what a row shows, each board's number of scored agents, and each board's
-tail. A tail page is then a slice, a place in the tail a dictionary look-up. The version is
+probes deep in a new week). So each process keeps, per read-model version (every
+``tracking`` row): how many agents each scope has, each board's number of scored agents, and,
+once a page reaches it, each board's tail (the scope's present agents by name, less the
+scored ones). A tail page is then a slice, a place in the tail a dictionary look-up. The version is
 read once per page, and a projector batch always moves it, so nothing older is ever shown.
 """
 
@@ -21,8 +21,8 @@ from weakref import WeakKeyDictionary
 from sqlalchemy import Connection, Engine, bindparam, func, select
 
 from projections.prepared import Prepared
-from projections.ranked import BoardKey, LeaderboardRow
-from projections.tables import agent_profiles, agents, board_entries, teams, tracking
+from projections.ranked import BoardKey
+from projections.tables import agents, board_entries, tracking
 
 MAX_BOARDS = 5_000
 T = TypeVar("T")
@@ -31,34 +31,10 @@ Version = tuple[tuple[str, int], ...]
 
 
 @dataclass(frozen=True)
-class Shown:
-    """What a leaderboard row shows of an agent."""
-
-    handle: str
-    name: str
-    team_id: UUID
-    team_name: str
-    level: int
-
-    def row(self, rank: int, agent_id: UUID, xp: int) -> LeaderboardRow:
-        return LeaderboardRow(
-            rank=rank,
-            agent_id=agent_id,
-            handle=self.handle,
-            name=self.name,
-            team_id=self.team_id,
-            team_name=self.team_name,
-            xp=xp,
-            level=self.level,
-        )
-
-
-@dataclass(frozen=True)
 class Scope:
     """The present agents of one scope (everyone, or one team), by name then id."""
 
     ids: Sequence[UUID]
-    shown: dict[UUID, Shown]
 
 
 @dataclass(frozen=True)
@@ -71,26 +47,11 @@ class Tail:
 
 
 VERSION = Prepared(select(tracking.c.projection, tracking.c.position))
-_PRESENT = (
-    select(
-        agents.c.agent_id,
-        agents.c.handle,
-        agents.c.name,
-        agents.c.team_id,
-        func.coalesce(teams.c.name, "").label("team_name"),
-        func.coalesce(agent_profiles.c.level, 1).label("level"),
-    )
-    .select_from(
-        agents.outerjoin(teams, teams.c.team_id == agents.c.team_id).outerjoin(
-            agent_profiles, agent_profiles.c.agent_id == agents.c.agent_id
-        )
-    )
-    .where(agents.c.departed_at.is_(None))
-)
-PRESENT = {
-    False: Prepared(_PRESENT),
-    True: Prepared(_PRESENT.where(agents.c.team_id == bindparam("t", type_=agents.c.team_id.type))),
-}
+_PRESENT = select(agents.c.agent_id, agents.c.name).where(agents.c.departed_at.is_(None))
+_IN_TEAM = agents.c.team_id == bindparam("t", type_=agents.c.team_id.type)
+PRESENT = {False: Prepared(_PRESENT), True: Prepared(_PRESENT.where(_IN_TEAM))}
+_COUNT_PRESENT = select(func.count()).select_from(agents).where(agents.c.departed_at.is_(None))
+COUNT_PRESENT = {False: Prepared(_COUNT_PRESENT), True: Prepared(_COUNT_PRESENT.where(_IN_TEAM))}
 _BOARD = (
     board_entries.c.window == bindparam("w", type_=board_entries.c.window.type),
     board_entries.c.period_start == bindparam("p", type_=board_entries.c.period_start.type),
@@ -111,6 +72,7 @@ class _Remembered:
         self.lock = threading.Lock()
         self.version: Version | None = None
         self.scopes: dict[UUID | None, Scope] = {}
+        self.present: dict[UUID | None, int] = {}
         self.scored: dict[BoardKey, int] = {}
         self.tails: dict[BoardKey, Tail] = {}
         self.other: dict[str, object] = {}
@@ -134,23 +96,30 @@ class BoardMemory:
             if remembered.version != version:
                 remembered.version = version
                 remembered.scopes = {}
+                remembered.present = {}
                 remembered.scored = {}
                 remembered.tails = {}
                 remembered.other = {}
             self._scopes = remembered.scopes
+            self._present = remembered.present
             self._scored = remembered.scored
             self._tails = remembered.tails
             self._other = remembered.other
+
+    def present(self, team_id: UUID | None) -> int:
+        """How many agents of the scope are present."""
+        found = self._present.get(team_id)
+        if found is None:
+            found = int(COUNT_PRESENT[team_id is not None].scalar(self.connection, t=team_id))
+            self._present[team_id] = found
+        return found
 
     def scope(self, team_id: UUID | None) -> Scope:
         found = self._scopes.get(team_id)
         if found is None:
             rows = PRESENT[team_id is not None].rows(self.connection, t=team_id)
-            rows.sort(key=lambda r: (r[2], r[0]))
-            found = Scope(
-                ids=[r[0] for r in rows],
-                shown={r[0]: Shown(r[1], r[2], r[3], r[4], int(r[5])) for r in rows},
-            )
+            rows.sort(key=lambda r: (r[1], r[0]))
+            found = Scope(ids=[r[0] for r in rows])
             self._scopes[team_id] = found
         return found
 
