@@ -40,6 +40,7 @@ from projections.asof_index import (
 from projections.asof_tables import asof_moments, asof_points, asof_retractions
 from projections.queries import (
     MAX_LIMIT,
+    MAX_OFFSET,
     SCOPES,
     WINDOW_NAMES,
     ActivityItem,
@@ -172,8 +173,8 @@ def leaderboard_as_of(
     column = _board_column(scope, window, competency)
     if not 1 <= limit <= MAX_LIMIT:
         raise QueryError(f"limit must be from 1 to {MAX_LIMIT}, not {limit}")
-    if offset < 0:
-        raise QueryError(f"offset cannot be negative, not {offset}")
+    if not 0 <= offset <= MAX_OFFSET:
+        raise QueryError(f"offset must be from 0 to {MAX_OFFSET}, not {offset}")
     if scope == "team" and team_id is None:
         raise QueryError("a team leaderboard needs a team")
     position = moment.position

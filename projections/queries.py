@@ -38,6 +38,9 @@ SCOPES: tuple[str, ...] = get_args(Scope)
 WindowName = Literal["week", "month", "all"]
 WINDOW_NAMES: tuple[str, ...] = get_args(WindowName)
 MAX_LIMIT = 500
+MAX_OFFSET = 1_000_000_000
+"""Far beyond any board or history; larger offsets are refused, not sent to the database
+(SQLite's integers stop at 2**63)."""
 
 
 class QueryError(ValueError):
@@ -176,8 +179,8 @@ def leaderboard(
         raise QueryError(f"unknown window {window!r}; expected one of {list(WINDOW_NAMES)}")
     if not 1 <= limit <= MAX_LIMIT:
         raise QueryError(f"limit must be from 1 to {MAX_LIMIT}, not {limit}")
-    if offset < 0:
-        raise QueryError(f"offset cannot be negative, not {offset}")
+    if not 0 <= offset <= MAX_OFFSET:
+        raise QueryError(f"offset must be from 0 to {MAX_OFFSET}, not {offset}")
     column = TOTAL
     if scope == "competency":
         if competency is None:

@@ -22,6 +22,7 @@ from domain.principals import may_see_private_history
 from projections.asof import explain_xp_as_of, profile_as_of
 from projections.queries import (
     MAX_LIMIT,
+    MAX_OFFSET,
     AgentProfile,
     AgentSummary,
     BadgeView,
@@ -107,7 +108,7 @@ class AgentController(Controller):
         runtime: NamedDependency[Runtime],
         agent_id: FromPath[UUID],
         limit: Annotated[int, QueryParameter(ge=1, le=MAX_LIMIT)] = HISTORY_LIMIT,
-        offset: Annotated[int, QueryParameter(ge=0)] = 0,
+        offset: Annotated[int, QueryParameter(ge=0, le=MAX_OFFSET)] = 0,
     ) -> History:
         """The recognitions the agent received, newest first; notes only for those who may
         see the agent's private history (the agent, their supervisors, auditors, admins)."""

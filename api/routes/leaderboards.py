@@ -22,6 +22,7 @@ from domain.exceptions import DomainError
 from projections.asof import leaderboard_as_of
 from projections.queries import (
     MAX_LIMIT,
+    MAX_OFFSET,
     SCOPES,
     WINDOW_NAMES,
     LeaderboardRow,
@@ -124,7 +125,7 @@ def leaderboards(
     team: FromQuery[UUID | None] = None,
     competency: FromQuery[str | None] = None,
     limit: Annotated[int, QueryParameter(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
-    offset: Annotated[int, QueryParameter(ge=0)] = 0,
+    offset: Annotated[int, QueryParameter(ge=0, le=MAX_OFFSET)] = 0,
     around: FromQuery[str | None] = None,
     as_of: Annotated[str | None, QueryParameter(description=AS_OF_DESCRIPTION)] = None,
 ) -> Leaderboard:

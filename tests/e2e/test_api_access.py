@@ -146,6 +146,8 @@ def test_history_pages_and_refuses_a_bad_limit(world: World) -> None:
     assert len(body["items"]) <= 1
     assert body["total"] >= 1
     assert_error(caller.get(f"/api/v1/agents/{world.ada}/history", limit=0), 400, "limit")
+    huge = 10193328772255664046080  # beyond any database's integers: refused, not a 500
+    assert_error(caller.get(f"/api/v1/agents/{world.ada}/history", offset=huge), 400, "offset")
 
 
 @pytest.mark.parametrize("suffix", ["", "/history", "/badges", "/xp"])

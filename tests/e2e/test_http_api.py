@@ -149,6 +149,7 @@ def test_around_centres_the_page_on_the_agent(client: TestClient[Any]) -> None:
         ("limit=0", "limit"),
         ("limit=many", "limit"),
         ("offset=-1", "offset"),
+        ("offset=10133438325360171524554752", "offset"),
         ("scope=team", "team"),
         ("scope=team&team=not-a-uuid", "team"),
         ("team=7f1d2c3b-0000-4000-8000-000000000001", "team"),
