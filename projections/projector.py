@@ -27,6 +27,7 @@ from domain.application import Callcraft
 from projections.asof_index import note_events, rebuild_points, refresh_points
 from projections.boards import fill_boards, refresh_boards, refresh_every_board
 from projections.context import BatchContext
+from projections.decoding import EventDecoder
 from projections.handlers import agents_named, apply_event
 from projections.schema import create_all
 from projections.scoring import RulebookCache, recompute_agents, recompute_every_agent
@@ -73,6 +74,7 @@ class Projector:
         self.after_each_event = after_each_event
         self.until = until
         self._rulebooks = RulebookCache()
+        self._decoder = EventDecoder(app.mapper)
         self._advanced = threading.Condition()
         self._ready = False
 
@@ -147,7 +149,8 @@ class Projector:
             if self.rescore_pending():
                 self._rescore_everyone(old)
             return 0, False
-        events = [(n.id, self.app.mapper.to_domain_event(n)) for n in notifications]
+        decode = self._decoder.decode
+        events = [(n.id, decode(n)) for n in notifications]
         new = notifications[-1].id
         with self.engine.begin() as connection:
             moved = connection.execute(
