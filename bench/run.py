@@ -40,6 +40,7 @@ from bench.figures import (
 )
 from bench.history import HISTORY_LONG, HISTORY_SHORT, agents_with_history
 from bench.integrity import integrity_figures
+from bench.live import live_lag, rebuild_peak_growth
 from bench.measure import Figure, Series, percentile, rate, rates_taking_turns
 from bench.memory import peak_growth_mib
 from bench.places import Places
@@ -271,6 +272,9 @@ def bench_database(
             Figure("leaderboard page p99 (server-side)", kind, p99, missing=missing),
         ]
         figures += as_of_figures(kind, engine, team_ids, agent_ids, scale.queries // 4, seed)
+        if engine is not None:
+            figures += _live_lag(kind, scale, seed, centre, last_app, engine)
+            figures += _rebuild_memory(kind, scale, seed, centre, places, last_place, stack)
         last_app.close()
         library.close()
         app.close()
@@ -300,4 +304,56 @@ def as_of_figures(
             Figure(f"as-of leaderboard p50 ({at})", kind, p50, missing=missing),
             Figure(f"as-of leaderboard max ({at})", kind, slowest, missing=missing),
         ]
+    return figures
+
+
+LIVE_RATE = 500.0
+
+
+def _live_lag(
+    kind: str, scale: Scale, seed: int, centre: Any, app: Callcraft, engine: Any
+) -> list[Figure]:
+    """Commit-to-visible lag at 500 recordings/s, on the store the rebuild just projected."""
+    p50 = Series("live lag p50", "ms")
+    p99 = Series("live lag p99", "ms")
+    reached = Series("recordings/s reached", "/s")
+    n = scale.live_recordings
+    rows = list(recognition_rows(seed + 4, centre, scale.bulk_runs * n, key_prefix="live"))
+    for run in range(scale.bulk_runs):
+        say(f"{kind}: live lag run {run + 1}/{scale.bulk_runs} ({n:,} at {LIVE_RATE:,.0f}/s)")
+        outcome = live_lag(app, engine, rows[run * n : (run + 1) * n], LIVE_RATE)()
+        p50.runs.append(percentile(outcome.lags_ms, 0.50))
+        p99.runs.append(percentile(outcome.lags_ms, 0.99))
+        reached.runs.append(outcome.rate)
+    target = Series("target rate", "/s", runs=[LIVE_RATE])
+    return [
+        Figure(f"live lag p50, commit to visible (at {LIVE_RATE:,.0f}/s)", kind, p50),
+        Figure(f"live lag p99, commit to visible (at {LIVE_RATE:,.0f}/s)", kind, p99),
+        Figure("live lag: recordings/s the writer reached", kind, reached, target),
+    ]
+
+
+def _rebuild_memory(
+    kind: str,
+    scale: Scale,
+    seed: int,
+    centre: Any,
+    places: Places,
+    full: Any,
+    stack: ExitStack,
+) -> list[Figure]:
+    """Peak RSS growth of a rebuild at a quarter of the size and at the whole size."""
+    quarter = stack.enter_context(places.fresh("memory"))
+    small = Callcraft(env=quarter.event_env())
+    set_up_centre(small, centre)
+    count = scale.events // 4
+    say(f"{kind}: a store of {count:,} events for the memory figure")
+    record_in_batches(small, list(recognition_rows(seed + 3, centre, count, key_prefix="import")))()
+    small.close()
+    figures = []
+    for place, label in ((quarter, f"{count:,}"), (full, f"{scale.events:,}")):
+        say(f"{kind}: rebuild memory ({label} recognitions)")
+        growth = Series("peak RSS growth", "MiB")
+        growth.runs.append(rebuild_peak_growth(place.database_url, place.read_url, place.schema))
+        figures.append(Figure(f"rebuild peak RSS growth ({label} recognitions)", kind, growth))
     return figures

@@ -18,6 +18,7 @@ class Scale:
     queries: int  # leaderboard queries per run (p50 and p99 over all of them)
     http_requests: int  # GETs per URL in the HTTP leaderboard benchmark (32 connections)
     http_full_store: bool  # also serve a store of `agents` agents and `events` events
+    live_recordings: int  # recordings per run of the live-lag figure (at 500/s)
 
 
 SCALES = {
@@ -34,6 +35,7 @@ SCALES = {
         queries=30,
         http_requests=300,
         http_full_store=False,
+        live_recordings=200,
     ),
     "quick": Scale(
         name="quick",
@@ -47,6 +49,7 @@ SCALES = {
         queries=200,
         http_requests=3_000,
         http_full_store=False,
+        live_recordings=1_500,
     ),
     "full": Scale(
         name="full",
@@ -60,5 +63,6 @@ SCALES = {
         queries=1_000,
         http_requests=3_000,
         http_full_store=True,
+        live_recordings=5_000,
     ),
 }

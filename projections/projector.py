@@ -76,6 +76,7 @@ class Projector:
         self._rulebooks = RulebookCache()
         self._decoder = EventDecoder(app.mapper)
         self._advanced = threading.Condition()
+        self._woken = threading.Event()
         self._ready = False
 
     # --- set-up ------------------------------------------------------------------------
@@ -240,10 +241,20 @@ class Projector:
         return last if self.until is None else min(last, self.until)
 
     def run_forever(self, stop: threading.Event, poll_seconds: float = 0.5) -> None:
-        """Catch up, then poll every ``poll_seconds`` until ``stop`` is set."""
+        """Catch up, then poll every ``poll_seconds`` (or sooner, when :meth:`wake` is
+        called) until ``stop`` is set."""
         while not stop.is_set():
             self.catch_up()
-            stop.wait(poll_seconds)
+            self.idle(poll_seconds)
+
+    def wake(self) -> None:
+        """Look for new events now rather than at the next poll (called after a write)."""
+        self._woken.set()
+
+    def idle(self, seconds: float) -> None:
+        """Wait until :meth:`wake` is called, at most ``seconds``."""
+        self._woken.wait(seconds)
+        self._woken.clear()
 
     # --- read-your-writes ----------------------------------------------------------------
 
@@ -256,6 +267,8 @@ class Projector:
         ``notification_id``; True if they do. Wakes early when this process applies a batch,
         and re-reads the position regularly for batches applied by other processes."""
         deadline = time.monotonic() + timeout
+        if self.position() < notification_id:
+            self.wake()
         while True:
             if self.position() >= notification_id:
                 return True

@@ -1,0 +1,118 @@
+"""Live lag and rebuild memory: how soon a recording is visible, and what a rebuild holds.
+
+* **Live lag**: one writer records at a fixed rate (500 recordings/s by default) through
+  ``Callcraft.record``, one durable commit each, into a store whose read models are already
+  built; a projector thread in the same process (the embedded default's shape) keeps them
+  up to date, woken by each write as the web layer's read-your-writes wait wakes it. The lag
+  of a recording is from its commit returning to the end of the projector transaction that
+  made it visible in every read model. The writer falls behind the rate when recording
+  itself is slower: the rate reached is reported beside the lag.
+* **Rebuild memory**: the growth of the process's peak resident set (``ru_maxrss``) during a
+  rebuild, measured in a fresh process per store size, so that one size's allocations do not
+  hide the other's.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC
+
+from sqlalchemy import Engine
+
+from bench.data import NOW, command_for
+from domain.application import Callcraft
+from projections.projector import Projector
+
+
+@dataclass(frozen=True)
+class LiveLag:
+    lags_ms: list[float]
+    rate: float  # recordings per second the writer reached
+
+
+def live_lag(
+    app: Callcraft,
+    engine: Engine,
+    rows: list[dict[str, str]],
+    target_rate: float,
+    poll_seconds: float = 0.2,
+) -> Callable[[], LiveLag]:
+    commands = [command_for(row) for row in rows]
+
+    def run() -> LiveLag:
+        projector = Projector(app, engine, timezone=UTC)
+        projector.catch_up()
+        visible: list[tuple[int, float]] = []  # (position, when it became visible)
+        stop = threading.Event()
+
+        def project() -> None:
+            while not stop.is_set():
+                if projector.run_once():
+                    visible.append((projector.position(), time.perf_counter()))
+                else:
+                    projector.idle(poll_seconds)
+
+        committed: list[tuple[int, float]] = []
+        thread = threading.Thread(target=project, name="bench-projector", daemon=True)
+        thread.start()
+        started = time.perf_counter()
+        for index, command in enumerate(commands):
+            due = started + index / target_rate
+            pause = due - time.perf_counter()
+            if pause > 0:
+                time.sleep(pause)
+            app.record(command, now=NOW)
+            committed.append((app.recorder.max_notification_id() or 0, time.perf_counter()))
+            projector.wake()
+        reached = len(commands) / (time.perf_counter() - started)
+        last = committed[-1][0]
+        deadline = time.perf_counter() + 60
+        while (not visible or visible[-1][0] < last) and time.perf_counter() < deadline:
+            time.sleep(0.01)
+        stop.set()
+        projector.wake()
+        thread.join()
+        lags: list[float] = []
+        cursor = 0
+        for position, at in committed:
+            while cursor < len(visible) and visible[cursor][0] < position:
+                cursor += 1
+            if cursor == len(visible):
+                break
+            lags.append((visible[cursor][1] - at) * 1000)
+        return LiveLag(lags, reached)
+
+    return run
+
+
+def rebuild_peak_growth(database_url: str, read_url: str, schema: str | None) -> float:
+    """MiB the peak resident set grew by during one rebuild, in a fresh process."""
+    script = (
+        "import json, resource, sys\n"
+        "from datetime import UTC\n"
+        "from api.bootstrap import build_read_engine\n"
+        "from api.store import event_store_env\n"
+        "from domain.application import Callcraft\n"
+        "from projections.rebuild import rebuild\n"
+        "url, read_url, schema = sys.argv[1], sys.argv[2], sys.argv[3] or None\n"
+        "app = Callcraft(env=event_store_env(url, schema=schema))\n"
+        "engine = build_read_engine(read_url, schema=schema)\n"
+        "app.recorder.select_notifications(start=0, limit=1)\n"
+        "before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
+        "rebuild(app, engine, timezone=UTC)\n"
+        "after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
+        "print(json.dumps((after - before) / 1024))\n"
+    )
+    done = subprocess.run(  # noqa: S603 - our own interpreter and script
+        [sys.executable, "-c", script, database_url, read_url, schema or ""],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return float(json.loads(done.stdout.strip().splitlines()[-1]))
