@@ -100,16 +100,14 @@ def matches_count(metric: CountMetric, recognition: Recognition) -> bool:
     )
 
 
-def _count_steps(metric: CountMetric, history: AgentHistory) -> list[MetricStep]:
+def _count_steps(metric: CountMetric, received: Sequence[Recognition]) -> list[MetricStep]:
     return [
-        MetricStep(r.order_key, 1, (r.recording_id,))
-        for r in _ordered(history.received)
-        if matches_count(metric, r)
+        MetricStep(r.order_key, 1, (r.recording_id,)) for r in received if matches_count(metric, r)
     ]
 
 
-def _kudos_steps(history: AgentHistory) -> list[MetricStep]:
-    kudos = [r for r in history.received if r.kind is RecognitionKind.KUDOS_GIVEN]
+def _kudos_steps(history: AgentHistory, received: Sequence[Recognition]) -> list[MetricStep]:
+    kudos = [r for r in received if r.kind is RecognitionKind.KUDOS_GIVEN]
     kudos += [r for r in history.kudos_given if r.kind is RecognitionKind.KUDOS_GIVEN]
     return [MetricStep(r.order_key, 1, (r.recording_id,)) for r in _ordered(kudos)]
 
@@ -131,7 +129,9 @@ def is_praise(metric: ComebackMetric, recognition: Recognition) -> bool:
     )
 
 
-def _comeback_steps(metric: ComebackMetric, history: AgentHistory, tz: tzinfo) -> list[MetricStep]:
+def _comeback_steps(
+    metric: ComebackMetric, received: Sequence[Recognition], tz: tzinfo
+) -> list[MetricStep]:
     """The window is counted in the organisation's calendar days (not in hours), so a change
     of clocks or the time of day never moves a comeback in or out of it."""
 
@@ -140,7 +140,7 @@ def _comeback_steps(metric: ComebackMetric, history: AgentHistory, tz: tzinfo) -
 
     open_coaching: deque[Recognition] = deque()
     steps: list[MetricStep] = []
-    for feedback in _ordered(history.received):
+    for feedback in received:
         if is_coaching(metric, feedback):
             open_coaching.append(feedback)
         elif is_praise(metric, feedback):
@@ -159,9 +159,13 @@ def _comeback_steps(metric: ComebackMetric, history: AgentHistory, tz: tzinfo) -
 
 
 def _competency_xp_steps(
-    metric: CompetencyXpMetric, history: AgentHistory, lines: Sequence[XpLine]
+    metric: CompetencyXpMetric,
+    received: Sequence[Recognition],
+    lines: Sequence[XpLine],
+    order: dict[UUID, tuple[datetime, int]] | None = None,
 ) -> list[MetricStep]:
-    order = {r.recording_id: r.order_key for r in history.received}
+    if order is None:
+        order = order_keys(received)
     credited = [
         line for line in lines if line.points > 0 and metric.competency in line.competencies
     ]
@@ -174,17 +178,41 @@ def _competency_xp_steps(
     return sorted(steps, key=lambda s: (*s.order_key, s.evidence))
 
 
+def order_keys(received: Iterable[Recognition]) -> dict[UUID, tuple[datetime, int]]:
+    return {r.recording_id: r.order_key for r in received}
+
+
+@dataclass
+class _Ordered:
+    """One agent's recognitions received, sorted once for every badge of a rulebook."""
+
+    received: list[Recognition]
+    _order: dict[UUID, tuple[datetime, int]] | None = None
+
+    @property
+    def order(self) -> dict[UUID, tuple[datetime, int]]:
+        if self._order is None:
+            self._order = order_keys(self.received)
+        return self._order
+
+
 def metric_steps(
-    metric: BadgeMetric, history: AgentHistory, lines: Sequence[XpLine], tz: tzinfo = UTC
+    metric: BadgeMetric,
+    history: AgentHistory,
+    lines: Sequence[XpLine],
+    tz: tzinfo = UTC,
+    ordered: _Ordered | None = None,
 ) -> list[MetricStep]:
     """The growth of ``metric`` over the history, in ``order_key`` order."""
+    if ordered is None:
+        ordered = _Ordered(_ordered(history.received))
     if isinstance(metric, CountMetric):
-        return _count_steps(metric, history)
+        return _count_steps(metric, ordered.received)
     if isinstance(metric, ComebackMetric):
-        return _comeback_steps(metric, history, tz)
+        return _comeback_steps(metric, ordered.received, tz)
     if isinstance(metric, KudosMetric):
-        return _kudos_steps(history)
-    return _competency_xp_steps(metric, history, lines)
+        return _kudos_steps(history, ordered.received)
+    return _competency_xp_steps(metric, ordered.received, lines, ordered.order)
 
 
 def evaluate_badge(
@@ -192,8 +220,9 @@ def evaluate_badge(
     history: AgentHistory,
     lines: Sequence[XpLine],
     tz: tzinfo = UTC,
+    ordered: _Ordered | None = None,
 ) -> BadgeStatus:
-    steps = metric_steps(definition.metric, history, lines, tz)
+    steps = metric_steps(definition.metric, history, lines, tz, ordered)
     pending = list(definition.thresholds.items())
     earned: list[TierAward] = []
     evidence: list[UUID] = []
@@ -229,7 +258,8 @@ def evaluate_badges(
     tz: tzinfo = UTC,
 ) -> tuple[BadgeStatus, ...]:
     """The status of every badge defined, in the rulebook's order."""
-    return tuple(evaluate_badge(d, history, lines, tz) for d in definitions)
+    ordered = _Ordered(_ordered(history.received))
+    return tuple(evaluate_badge(d, history, lines, tz, ordered) for d in definitions)
 
 
 def tier_rank(tier: Tier | None) -> int:

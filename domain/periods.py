@@ -43,13 +43,17 @@ def window_start(window: str, today: date) -> date:
 def period_totals(score: AgentScore, tz: tzinfo) -> dict[PeriodKey, int]:
     """XP per (window, period start, competency or "*"), leaving out zero entries."""
     totals: dict[PeriodKey, int] = {}
+    starts: dict[date, list[tuple[str, date]]] = {}  # the same few days recur: once each
     for line in score.lines:
         if line.points == 0:
             continue
         day = local_day(line.occurred_at, tz)
-        for window in WINDOWS:
-            start = window_start(window, day)
-            for column in (TOTAL, *(c.value for c in line.competencies)):
+        periods = starts.get(day)
+        if periods is None:
+            periods = starts[day] = [(window, window_start(window, day)) for window in WINDOWS]
+        columns = (TOTAL, *(c.value for c in line.competencies))
+        for window, start in periods:
+            for column in columns:
                 key = (window, start, column)
                 totals[key] = totals.get(key, 0) + line.points
     return totals

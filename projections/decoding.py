@@ -80,17 +80,19 @@ class EventDecoder:
 
     def _value(self, value: Any) -> Any:
         """What the library's ``object_hook`` makes of a parsed JSON value, bottom-up."""
+        # The parsed containers are ours alone: they are decoded in place.
         kind = type(value)
         if kind is dict:
-            decoded = {
-                key: item if type(item) not in _CONTAINERS else self._value(item)
-                for key, item in value.items()
-            }
-            if len(decoded) == 2 and "_type_" in decoded and "_data_" in decoded:
-                return self._names[decoded["_type_"]].decode(decoded["_data_"])
-            return decoded
+            for key, item in value.items():
+                if type(item) in _CONTAINERS:
+                    value[key] = self._value(item)
+            if len(value) == 2 and "_type_" in value and "_data_" in value:
+                return self._names[value["_type_"]].decode(value["_data_"])
+            return value
         if kind is list:
-            return [item if type(item) not in _CONTAINERS else self._value(item) for item in value]
+            for index, item in enumerate(value):
+                if type(item) in _CONTAINERS:
+                    value[index] = self._value(item)
         return value
 
 
