@@ -29,9 +29,9 @@ from projections.boards import fill_boards, refresh_boards, refresh_every_board
 from projections.context import BatchContext
 from projections.decoding import EventDecoder
 from projections.handlers import agents_named, apply_event
-from projections.schema import create_all
+from projections.schema import create_all, create_deferred_indexes
 from projections.scoring import RulebookCache, recompute_agents, recompute_every_agent
-from projections.tables import DERIVED_TABLES, board_entries, tracking
+from projections.tables import DERIVED_TABLES, activity, board_entries, recognitions, tracking
 
 Progress = Callable[[int, int], None]
 """Called with (position reached, last notification id known) after each batch."""
@@ -215,9 +215,11 @@ class Projector:
             # construction. On empty tables it costs nothing.
             for table in DERIVED_TABLES:
                 connection.execute(delete(table))
+            create_deferred_indexes(connection, (recognitions, activity))  # scoring reads by them
             history = self._rulebooks.history(connection)
             recompute_every_agent(connection, history, self.timezone, fresh=True)
             rebuild_points(connection, self.timezone)
+            create_deferred_indexes(connection, DERIVED_TABLES)  # before the boards read them
             fill_boards(connection)
         self._announce()
 

@@ -1,6 +1,7 @@
 """Rebuild every read model from the event log.
 
-Drops and recreates the tables, marks the projection as "rescore pending", and catches up:
+Drops and recreates the tables (leaving the indexes only queries need until the facts are
+loaded: :mod:`projections.schema`), marks the projection as "rescore pending", and catches up:
 batches then write facts only, and once the log is drained every agent is scored once
 (streaming agents in chunks, so memory stays bounded). A rebuild that dies half-way leaves
 the marker behind; the next projector run (or rebuild) finishes the job.
@@ -14,7 +15,7 @@ from sqlalchemy import Engine, insert
 
 from domain.application import Callcraft
 from projections.projector import Progress, Projector, rescore_marker
-from projections.schema import create_all, drop_all
+from projections.schema import create_all, drop_all, drop_deferred_indexes
 from projections.tables import tracking
 
 
@@ -43,6 +44,7 @@ def rebuild(
                 {"projection": rescore_marker(name), "position": 0},
             ],
         )
+    drop_deferred_indexes(engine)  # after the marker: its rescore creates them again
     projector = Projector(
         app, engine, timezone=timezone, batch_size=batch_size, name=name, until=until
     )

@@ -7,13 +7,13 @@ import threading
 from datetime import UTC
 
 import pytest
-from sqlalchemy import func, insert, select
+from sqlalchemy import Engine, func, insert, inspect, select
 
 from domain.facts import RecognitionKind
 from projections import tables
 from projections.projector import Projector, rescore_marker
 from projections.rebuild import rebuild
-from projections.schema import create_all
+from projections.schema import create_all, drop_deferred_indexes
 from tests.conftest import Database
 from tests.reference_model import (
     Enrol,
@@ -182,6 +182,47 @@ def test_a_rebuild_that_dies_before_scoring_is_finished_by_the_next_run(
 
         Projector(app, engine, timezone=UTC).catch_up()
         assert dump_read_models(engine) == expected
+
+
+def _indexes(engine: Engine) -> set[str]:
+    inspector = inspect(engine)
+    return {
+        str(index["name"])
+        for table in tables.metadata.sorted_tables
+        for index in inspector.get_indexes(table.name)
+    }
+
+
+def test_a_rebuild_that_dies_while_loading_facts_still_ends_with_every_index(
+    database: Database,
+) -> None:
+    with opened(database) as (app, engine):
+        world = World(app)
+        small_centre(world)
+        wanted = {str(index.name) for t in tables.metadata.sorted_tables for index in t.indexes}
+        Projector(app, engine, timezone=UTC).catch_up()
+        assert _indexes(engine) >= wanted
+
+        rebuild(app, engine, timezone=UTC)
+        assert _indexes(engine) >= wanted
+
+        # The facts loaded without the deferred indexes, then the process died:
+        tables.metadata.drop_all(engine)
+        create_all(engine)
+        with engine.begin() as connection:
+            connection.execute(
+                insert(tables.tracking),
+                [
+                    {"projection": "callcraft", "position": 0},
+                    {"projection": rescore_marker("callcraft"), "position": 0},
+                ],
+            )
+        drop_deferred_indexes(engine)
+        Projector(app, engine, timezone=UTC, batch_size=1000).run_once()
+        assert not _indexes(engine) >= wanted
+
+        Projector(app, engine, timezone=UTC).catch_up()
+        assert _indexes(engine) >= wanted
 
 
 def test_the_runner_keeps_up_in_the_background_and_wait_until_reports_it(
