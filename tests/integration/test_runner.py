@@ -166,22 +166,27 @@ def test_a_rebuild_that_dies_before_scoring_is_finished_by_the_next_run(
         assert dump_read_models(engine) == expected
 
         # A rebuild that dies after writing the facts but before scoring anyone:
-        tables.metadata.drop_all(engine)
-        create_all(engine)
-        with engine.begin() as connection:
-            connection.execute(
-                insert(tables.tracking),
-                [
-                    {"projection": "callcraft", "position": 0},
-                    {"projection": rescore_marker("callcraft"), "position": 0},
-                ],
-            )
+        _start_a_rebuild_by_hand(engine)
         facts_only = Projector(app, engine, timezone=UTC, batch_size=1000)
         assert facts_only.run_once() == _events_in_log(app)
         assert facts_only.rescore_pending()
 
         Projector(app, engine, timezone=UTC).catch_up()
         assert dump_read_models(engine) == expected
+
+
+def _start_a_rebuild_by_hand(engine: Engine) -> None:
+    """Fresh tables, the position at 0 and the rescore marker: what a rebuild starts with."""
+    tables.metadata.drop_all(engine)
+    create_all(engine)
+    with engine.begin() as connection:
+        connection.execute(
+            insert(tables.tracking),
+            [
+                {"projection": "callcraft", "position": 0},
+                {"projection": rescore_marker("callcraft"), "position": 0},
+            ],
+        )
 
 
 def _indexes(engine: Engine) -> set[str]:
@@ -207,16 +212,7 @@ def test_a_rebuild_that_dies_while_loading_facts_still_ends_with_every_index(
         assert _indexes(engine) >= wanted
 
         # The facts loaded without the deferred indexes, then the process died:
-        tables.metadata.drop_all(engine)
-        create_all(engine)
-        with engine.begin() as connection:
-            connection.execute(
-                insert(tables.tracking),
-                [
-                    {"projection": "callcraft", "position": 0},
-                    {"projection": rescore_marker("callcraft"), "position": 0},
-                ],
-            )
+        _start_a_rebuild_by_hand(engine)
         drop_deferred_indexes(engine)
         Projector(app, engine, timezone=UTC, batch_size=1000).run_once()
         assert not _indexes(engine) >= wanted
