@@ -129,7 +129,7 @@ def is_praise(metric: ComebackMetric, recognition: Recognition) -> bool:
     )
 
 
-def _comeback_steps(
+def comeback_steps(
     metric: ComebackMetric, received: Sequence[Recognition], tz: tzinfo
 ) -> list[MetricStep]:
     """The window is counted in the organisation's calendar days (not in hours), so a change
@@ -209,7 +209,7 @@ def metric_steps(
     if isinstance(metric, CountMetric):
         return _count_steps(metric, ordered.received)
     if isinstance(metric, ComebackMetric):
-        return _comeback_steps(metric, ordered.received, tz)
+        return comeback_steps(metric, ordered.received, tz)
     if isinstance(metric, KudosMetric):
         return _kudos_steps(history, ordered.received)
     return _competency_xp_steps(metric, ordered.received, lines, ordered.order)
@@ -222,7 +222,17 @@ def evaluate_badge(
     tz: tzinfo = UTC,
     ordered: _Ordered | None = None,
 ) -> BadgeStatus:
-    steps = metric_steps(definition.metric, history, lines, tz, ordered)
+    return status_from_steps(
+        definition, metric_steps(definition.metric, history, lines, tz, ordered)
+    )
+
+
+def status_from_steps(
+    definition: BadgeDefinition, steps: Iterable[MetricStep], progress_total: int | None = None
+) -> BadgeStatus:
+    """The status the metric's ``steps`` (in order) reach. ``progress_total``: the metric's
+    value when ``steps`` are only its first steps, up to the one that reached the highest
+    threshold (the tiers and their evidence are all decided by then)."""
     pending = list(definition.thresholds.items())
     earned: list[TierAward] = []
     evidence: list[UUID] = []
@@ -237,6 +247,8 @@ def evaluate_badge(
         while pending and progress >= pending[0][1]:
             tier, _ = pending.pop(0)
             earned.append(TierAward(tier, step.order_key[0], tuple(evidence)))
+    if progress_total is not None:
+        progress = progress_total
     next_tier, next_threshold = pending[0] if pending else (None, None)
     return BadgeStatus(
         key=definition.key,

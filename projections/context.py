@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import UTC, date, tzinfo
 from typing import Any
 from uuid import UUID
 
@@ -19,6 +20,9 @@ from projections.bulk import bulk_insert
 from projections.tables import agents, teams
 
 LOOK_UP_CHUNK = 500
+
+ScoringGroup = tuple[UUID, date, str]
+"""(agent, local day, recognition kind): a recognition's points depend only on its group."""
 
 
 @dataclass
@@ -31,9 +35,11 @@ class AgentInfo:
 class BatchContext:
     """The state of one transaction that applies a batch of events."""
 
-    def __init__(self, connection: Connection) -> None:
+    def __init__(self, connection: Connection, timezone: tzinfo = UTC) -> None:
         self.connection = connection
+        self.timezone = timezone
         self.dirty_agents: set[UUID] = set()
+        self.touched_groups: set[ScoringGroup] = set()
         self.every_agent_dirty = False
         self.rulebooks_changed = False
         self._inserts: dict[Table, list[dict[str, Any]]] = {}
@@ -62,6 +68,11 @@ class BatchContext:
 
     def mark_dirty(self, *agent_ids: UUID | None) -> None:
         self.dirty_agents.update(a for a in agent_ids if a is not None)
+
+    def mark_group(self, agent_id: UUID, day: date, kind: str) -> None:
+        """A recognition of ``agent_id``'s on local ``day`` of ``kind`` came or went: the
+        points of that group (daily caps rank within it) must be recomputed."""
+        self.touched_groups.add((agent_id, day, kind))
 
     # --- the directory, cached for this batch -----------------------------------------
 

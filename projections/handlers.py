@@ -238,6 +238,7 @@ def _detail(ctx: BatchContext, event: Recording.Recognised) -> str:
 
 def recognised(ctx: BatchContext, nid: int, event: Recording.Recognised) -> None:
     kind = type(event).recognition_kind.value
+    day = event.occurred_at.astimezone(ctx.timezone).date()
     row: dict[str, Any] = {
         "recording_id": event.originator_id,
         "notification_id": nid,
@@ -245,6 +246,7 @@ def recognised(ctx: BatchContext, nid: int, event: Recording.Recognised) -> None
         "kind": kind,
         "competencies": ";".join(event.competencies),
         "occurred_at": event.occurred_at,
+        "local_day": day,
         "recorded_at": event.timestamp,
         "recorded_by": event.recorded_by,
         "note": event.note,
@@ -267,6 +269,7 @@ def recognised(ctx: BatchContext, nid: int, event: Recording.Recognised) -> None
     }
     ctx.insert(recognitions, row)
     ctx.mark_dirty(event.agent_id, row["from_agent"])
+    ctx.mark_group(event.agent_id, day, kind)
     info = ctx.agent(event.agent_id)
     competencies = ", ".join(c.replace("_", " ") for c in event.competencies)
     detail = _detail(ctx, event)
@@ -288,9 +291,12 @@ def recognised(ctx: BatchContext, nid: int, event: Recording.Recognised) -> None
 def recording_retracted(ctx: BatchContext, nid: int, event: Recording.RecordingRetracted) -> None:
     recording_id = event.originator_id
     found = ctx.execute(
-        select(recognitions.c.agent_id, recognitions.c.from_agent, recognitions.c.kind).where(
-            recognitions.c.recording_id == recording_id
-        )
+        select(
+            recognitions.c.agent_id,
+            recognitions.c.from_agent,
+            recognitions.c.kind,
+            recognitions.c.local_day,
+        ).where(recognitions.c.recording_id == recording_id)
     ).first()
     ctx.execute(
         update(recognitions)
@@ -308,6 +314,7 @@ def recording_retracted(ctx: BatchContext, nid: int, event: Recording.RecordingR
     if found is None:
         return
     ctx.mark_dirty(found.agent_id, found.from_agent)
+    ctx.mark_group(found.agent_id, found.local_day, found.kind)
     info = ctx.agent(found.agent_id)
     _activity(
         ctx,

@@ -30,7 +30,8 @@ from projections.context import BatchContext
 from projections.decoding import EventDecoder
 from projections.handlers import agents_named, apply_event
 from projections.schema import create_all, create_deferred_indexes
-from projections.scoring import RulebookCache, recompute_agents, recompute_every_agent
+from projections.scoped import rescore_touched
+from projections.scoring import RulebookCache, recompute_every_agent
 from projections.tables import DERIVED_TABLES, activity, board_entries, recognitions, tracking
 
 Progress = Callable[[int, int], None]
@@ -169,7 +170,7 @@ class Projector:
                 ).first()
                 is not None
             )
-            ctx = BatchContext(connection)
+            ctx = BatchContext(connection, self.timezone)
             ctx.look_up_agents(
                 a for _, event in events for a in agents_named(event) if a is not None
             )
@@ -191,7 +192,9 @@ class Projector:
             recompute_every_agent(ctx.connection, history, self.timezone)
             refresh_every_board(ctx.connection)
         elif ctx.dirty_agents:
-            recompute_agents(ctx.connection, ctx.dirty_agents, history, self.timezone)
+            rescore_touched(
+                ctx.connection, ctx.dirty_agents, ctx.touched_groups, history, self.timezone
+            )
             refresh_boards(ctx.connection, ctx.dirty_agents)
 
     def _rescore_everyone(self, position: int) -> None:

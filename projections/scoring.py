@@ -19,7 +19,7 @@ from domain.competencies import ALL_COMPETENCIES, Competency
 from domain.facts import AgentHistory, FeedbackKind, Recognition, RecognitionKind
 from domain.periods import PeriodKey, period_totals
 from domain.rulebook import Publication, Rulebook, RulebookHistory, parse_rulebook
-from domain.scoring import AgentScore, score_agent
+from domain.scoring import AgentScore, XpLine, score_agent
 from projections.bulk import bulk_delete, bulk_insert, bulk_update
 from projections.tables import (
     XP_COLUMNS,
@@ -71,7 +71,7 @@ def _competencies(stored: str) -> tuple[Competency, ...]:
 
 
 def recognition_from_row(row: Row[Any] | tuple[Any, ...]) -> Recognition:
-    """A recognition from a row of :data:`_FACT_COLUMNS` (positional, for speed)."""
+    """A recognition from a row of :data:`FACT_COLUMNS` (positional, for speed)."""
     (recording_id, sequence, agent_id, kind, competencies, occurred_at, rating, feedback_kind,
      score, from_agent) = row[:10]  # fmt: skip
     return Recognition(
@@ -89,7 +89,7 @@ def recognition_from_row(row: Row[Any] | tuple[Any, ...]) -> Recognition:
 
 
 # The order matters: recognition_from_row and _Facts unpack rows by position.
-_FACT_COLUMNS = (
+FACT_COLUMNS = (
     recognitions.c.recording_id,
     recognitions.c.notification_id,
     recognitions.c.agent_id,
@@ -108,8 +108,8 @@ _FACT_COLUMNS = (
 )
 
 
-# Positions in a row of _FACT_COLUMNS.
-_RECORDING_ID, _RETRACTED, _DERIVED = 0, 10, slice(11, 15)
+# Positions in a row of FACT_COLUMNS.
+RECORDING_ID, RETRACTED, _DERIVED = 0, 10, slice(11, 15)
 _NOT_SCORED = (0, None, None, False)
 
 
@@ -119,7 +119,7 @@ class _Facts:
     given: list[Recognition]
 
 
-def _chunks(ids: Iterable[UUID], size: int = CHUNK) -> Iterator[list[UUID]]:
+def chunks(ids: Iterable[UUID], size: int = CHUNK) -> Iterator[list[UUID]]:
     chunk: list[UUID] = []
     for agent_id in ids:
         chunk.append(agent_id)
@@ -144,16 +144,6 @@ def every_agent(connection: Connection, size: int = CHUNK) -> Iterator[list[UUID
         last = chunk[-1]
 
 
-def recompute_agents(
-    connection: Connection, agent_ids: Iterable[UUID], history: RulebookHistory, tz: tzinfo
-) -> int:
-    """Recompute the given agents; returns how many were recomputed."""
-    done = 0
-    for chunk in _chunks(sorted(set(agent_ids))):
-        done += _recompute_chunk(connection, chunk, history, tz)
-    return done
-
-
 def recompute_every_agent(
     connection: Connection, history: RulebookHistory, tz: tzinfo, *, fresh: bool = False
 ) -> int:
@@ -169,10 +159,10 @@ def recompute_every_agent(
 def _load_facts(connection: Connection, chunk: Sequence[UUID]) -> dict[UUID, _Facts]:
     """The facts of ``chunk``'s agents, two queries in all."""
     facts = {agent_id: _Facts([], []) for agent_id in chunk}
-    for row in connection.execute(select(*_FACT_COLUMNS).where(recognitions.c.agent_id.in_(chunk))):
+    for row in connection.execute(select(*FACT_COLUMNS).where(recognitions.c.agent_id.in_(chunk))):
         facts[row[2]].received.append(row)
     for row in connection.execute(
-        select(*_FACT_COLUMNS).where(
+        select(*FACT_COLUMNS).where(
             recognitions.c.from_agent.in_(chunk),
             recognitions.c.kind == RecognitionKind.KUDOS_GIVEN.value,
             recognitions.c.retracted.is_(False),
@@ -180,6 +170,14 @@ def _load_facts(connection: Connection, chunk: Sequence[UUID]) -> dict[UUID, _Fa
     ):
         facts[row[9]].given.append(recognition_from_row(row))
     return facts
+
+
+def directory_of(connection: Connection, chunk: Sequence[UUID]) -> dict[UUID, Row[Any]]:
+    """The team and departure of each agent of ``chunk`` that exists."""
+    query = select(agents.c.agent_id, agents.c.team_id, agents.c.departed_at).where(
+        agents.c.agent_id.in_(chunk)
+    )
+    return {row.agent_id: row for row in connection.execute(query)}
 
 
 def _recompute_chunk(
@@ -190,14 +188,7 @@ def _recompute_chunk(
     *,
     fresh: bool = False,
 ) -> int:
-    directory = {
-        row.agent_id: row
-        for row in connection.execute(
-            select(agents.c.agent_id, agents.c.team_id, agents.c.departed_at).where(
-                agents.c.agent_id.in_(chunk)
-            )
-        )
-    }
+    directory = directory_of(connection, chunk)
     present = [a for a in chunk if a in directory]
     if not present:
         return 0
@@ -205,7 +196,7 @@ def _recompute_chunk(
     scores: dict[UUID, AgentScore] = {}
     for agent_id in present:
         agent_facts = facts[agent_id]
-        received = tuple(recognition_from_row(r) for r in agent_facts.received if not r[_RETRACTED])
+        received = tuple(recognition_from_row(r) for r in agent_facts.received if not r[RETRACTED])
         scores[agent_id] = score_agent(
             AgentHistory(
                 agent_id=agent_id, received=received, kudos_given=tuple(agent_facts.given)
@@ -214,8 +205,8 @@ def _recompute_chunk(
             tz,
         )
     _write_points(connection, facts, scores)
-    _write_profiles(connection, present, directory, scores, fresh=fresh)
-    _write_badges(connection, present, scores, fresh=fresh)
+    write_profiles(connection, present, directory, scores, fresh=fresh)
+    write_badges(connection, present, scores, fresh=fresh)
     _write_period_xp(connection, present, scores, tz, fresh=fresh)
     return len(present)
 
@@ -223,30 +214,38 @@ def _recompute_chunk(
 # ------------------------------------------------------------------------------ writing
 
 
+def point_changes(rows: Iterable[Row[Any]], lines: Iterable[XpLine]) -> list[dict[str, Any]]:
+    """The updates that bring the derived columns of ``rows`` (of :data:`FACT_COLUMNS`) in
+    line with ``lines``; a row without a line (retracted) earns nothing."""
+    by_recording = {line.recording_id: line for line in lines}
+    changes: list[dict[str, Any]] = []
+    for row in rows:
+        line = by_recording.get(row[RECORDING_ID])
+        wanted = (
+            (line.points, line.rulebook_version, line.rule, line.capped)
+            if line is not None
+            else _NOT_SCORED
+        )
+        points, version, rule, capped = row[_DERIVED]
+        if (points, version, rule, bool(capped)) != wanted:
+            changes.append(
+                {
+                    "b_recording_id": row[RECORDING_ID],
+                    "points": wanted[0],
+                    "rulebook_version": wanted[1],
+                    "rule": wanted[2],
+                    "capped": wanted[3],
+                }
+            )
+    return changes
+
+
 def _write_points(
     connection: Connection, facts: Mapping[UUID, _Facts], scores: Mapping[UUID, AgentScore]
 ) -> None:
     changes: list[dict[str, Any]] = []
     for agent_id, agent_facts in facts.items():
-        lines = {line.recording_id: line for line in scores[agent_id].lines}
-        for row in agent_facts.received:
-            line = lines.get(row[_RECORDING_ID])
-            wanted = (
-                (line.points, line.rulebook_version, line.rule, line.capped)
-                if line is not None
-                else _NOT_SCORED
-            )
-            points, version, rule, capped = row[_DERIVED]
-            if (points, version, rule, bool(capped)) != wanted:
-                changes.append(
-                    {
-                        "b_recording_id": row[_RECORDING_ID],
-                        "points": wanted[0],
-                        "rulebook_version": wanted[1],
-                        "rule": wanted[2],
-                        "capped": wanted[3],
-                    }
-                )
+        changes += point_changes(agent_facts.received, scores[agent_id].lines)
     bulk_update(connection, recognitions, ("recording_id",), changes)
 
 
@@ -268,7 +267,7 @@ def profile_values(score: AgentScore, team_id: UUID, departed: bool) -> dict[str
     return values
 
 
-def _write_profiles(
+def write_profiles(
     connection: Connection,
     present: Sequence[UUID],
     directory: Mapping[UUID, Row[Any]],
@@ -316,7 +315,7 @@ def badge_values(score: AgentScore) -> dict[str, dict[str, Any]]:
     return rows
 
 
-def _write_badges(
+def write_badges(
     connection: Connection,
     present: Sequence[UUID],
     scores: Mapping[UUID, AgentScore],
@@ -337,7 +336,7 @@ def _write_badges(
     for agent_id in present:
         for key, values in badge_values(scores[agent_id]).items():
             wanted[(agent_id, key)] = values
-    _apply_differences(connection, agent_badges, ("agent_id", "badge_key"), existing, wanted)
+    apply_differences(connection, agent_badges, ("agent_id", "badge_key"), existing, wanted)
 
 
 def period_values(score: AgentScore, tz: tzinfo) -> dict[PeriodKey, int]:
@@ -345,6 +344,8 @@ def period_values(score: AgentScore, tz: tzinfo) -> dict[PeriodKey, int]:
 
 
 PeriodRowKey = tuple[str, date, str, UUID]
+PERIOD_KEYS = ("window", "period_start", "competency", "agent_id")
+PERIOD_COLUMNS = (*(period_xp.c[k] for k in PERIOD_KEYS), period_xp.c.xp)
 
 
 def _write_period_xp(
@@ -358,13 +359,7 @@ def _write_period_xp(
     """Bring ``period_xp`` in line, comparing XP by key (the only non-key column)."""
     existing: dict[PeriodRowKey, int] = {}
     if not fresh:
-        query = select(
-            period_xp.c.window,
-            period_xp.c.period_start,
-            period_xp.c.competency,
-            period_xp.c.agent_id,
-            period_xp.c.xp,
-        ).where(period_xp.c.agent_id.in_(present))
+        query = select(*PERIOD_COLUMNS).where(period_xp.c.agent_id.in_(present))
         existing = {(w, s, c, a): xp for w, s, c, a, xp in connection.execute(query)}
     inserts: list[dict[str, Any]] = []
     changes: list[dict[str, Any]] = []
@@ -389,7 +384,7 @@ def _write_period_xp(
                         "xp": xp,
                     }
                 )
-    keys = ("window", "period_start", "competency", "agent_id")
+    keys = PERIOD_KEYS
     gone = [
         {"b_window": w, "b_period_start": s, "b_competency": c, "b_agent_id": a}
         for (w, s, c, a) in existing
@@ -400,7 +395,7 @@ def _write_period_xp(
     bulk_update(connection, period_xp, keys, changes)
 
 
-def _apply_differences(
+def apply_differences(
     connection: Connection,
     table: Table,
     keys: tuple[str, ...],

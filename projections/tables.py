@@ -136,6 +136,8 @@ recognitions = Table(
     Column("kind", String(40), nullable=False),
     Column("competencies", String(200), nullable=False),
     Column("occurred_at", UtcDateTime, nullable=False),
+    # occurred_at's calendar day in the organisation's time zone (the projector's)
+    Column("local_day", Date, nullable=False),
     Column("recorded_at", UtcDateTime, nullable=False),
     Column("recorded_by", String(SHORT), nullable=False),
     Column("note", Text, nullable=False, default=""),
@@ -157,6 +159,7 @@ recognitions = Table(
     Column("rule", Text, nullable=True),
     Column("capped", Boolean, nullable=False, default=False),
     Index("ix_recognitions_agent_occurred", "agent_id", "occurred_at"),
+    Index("ix_recognitions_agent_day", "agent_id", "local_day"),
     Index("ix_recognitions_from_agent", "from_agent"),
 )
 

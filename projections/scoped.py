@@ -1,0 +1,397 @@
+"""Rescore the agents a live batch touched, with work that grows with what changed rather
+than with the agents' histories.
+
+A recognition's points depend only on the other recognitions of its *group* — the same agent,
+local day and kind — and on the rulebooks (a daily cap ranks within a group). So only the
+groups a batch touched are scored again, by the same pure :func:`domain.scoring.score_lines`.
+What else an agent's rows hold follows from the stored points and facts, and is computed by
+set-based SQL over the agent's rows, in the database:
+
+* XP per competency and in total: sums (the profile, and the "all" period);
+* week and month XP: sums per local day, over the periods whose points changed;
+* the streak: the distinct local days with a recognition;
+* badges, per definition of the newest rulebook: the metric's value and its first steps in
+  ``order_key`` order up to the one that reaches the gold threshold — all that decides the
+  tiers, their dates and their evidence — handed to the domain's own
+  :func:`domain.badges.status_from_steps`. Only the comeback metric pairs feedback one by one,
+  so it reads the agent's feedback (and nothing else).
+
+A rulebook publication changes every point: that batch rescores everyone in full instead
+(:func:`projections.scoring.recompute_every_agent`). Property tests hold both paths, a rebuild
+and the pure reference model to the same rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import date, timedelta, tzinfo
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Select,
+    and_,
+    case,
+    func,
+    literal,
+    or_,
+    select,
+    union_all,
+)
+
+from domain.badges import MetricStep, comeback_steps, status_from_steps
+from domain.competencies import ALL_COMPETENCIES, Competency
+from domain.facts import RecognitionKind
+from domain.levels import level_for
+from domain.periods import ALL_TIME_START, TOTAL, month_start, week_start
+from domain.rulebook import (
+    BadgeDefinition,
+    ComebackMetric,
+    CompetencyXpMetric,
+    CountMetric,
+    FrozenMap,
+    KudosMetric,
+    RulebookHistory,
+)
+from domain.scoring import AgentScore, score_lines
+from domain.streaks import streak_summary
+from projections.bulk import bulk_update
+from projections.context import ScoringGroup
+from projections.scoring import (
+    FACT_COLUMNS,
+    PERIOD_COLUMNS,
+    PERIOD_KEYS,
+    RETRACTED,
+    PeriodRowKey,
+    apply_differences,
+    chunks,
+    directory_of,
+    point_changes,
+    recognition_from_row,
+    write_badges,
+    write_profiles,
+)
+from projections.tables import period_xp, recognitions
+
+r = recognitions.c
+_LIVE = r.retracted.is_(False)
+_ORDER = (r.occurred_at, r.notification_id, r.recording_id)  # order_key, then the id
+
+
+def rescore_touched(
+    connection: Connection,
+    agent_ids: Iterable[UUID],
+    groups: Iterable[ScoringGroup],
+    history: RulebookHistory,
+    tz: tzinfo,
+) -> int:
+    """Bring the derived rows of ``agent_ids`` in line, rescoring the points of ``groups``
+    only (every other group's stored points are up to date). Returns the agents done."""
+    by_agent: dict[UUID, set[ScoringGroup]] = {}
+    for group in groups:
+        by_agent.setdefault(group[0], set()).add(group)
+    done = 0
+    for chunk in chunks(sorted(set(agent_ids) | set(by_agent))):
+        touched = {g for agent_id in chunk for g in by_agent.get(agent_id, ())}
+        done += _rescore_chunk(connection, chunk, touched, history, tz)
+    return done
+
+
+def _rescore_chunk(
+    connection: Connection,
+    chunk: Sequence[UUID],
+    groups: set[ScoringGroup],
+    history: RulebookHistory,
+    tz: tzinfo,
+) -> int:
+    directory = directory_of(connection, chunk)
+    present = [a for a in chunk if a in directory]
+    if not present:
+        return 0
+    known = set(present)
+    changed_days = _rescore_groups(connection, {g for g in groups if g[0] in known}, history, tz)
+    sums = _xp_sums(connection, present)
+    active = _active_days(connection, present)
+    latest = history.latest
+    statuses = _badge_statuses(connection, present, latest.badges, tz)
+    scores: dict[UUID, AgentScore] = {}
+    for agent_id in present:
+        total, by_competency = sums.get(agent_id, (0, dict.fromkeys(ALL_COMPETENCIES, 0)))
+        scores[agent_id] = AgentScore(
+            agent_id=agent_id,
+            xp_total=total,
+            xp_by_competency=FrozenMap(by_competency),
+            level=level_for(total, latest.level_curve),
+            streak=streak_summary(active.get(agent_id, ()), latest.streak_working_days),
+            badges=tuple(statuses[agent_id]),
+            lines=(),
+        )
+    write_profiles(connection, present, directory, scores)
+    write_badges(connection, present, scores)
+    _write_periods(connection, changed_days, sums)
+    return len(present)
+
+
+# ------------------------------------------------------------------------------ points
+
+
+def _rescore_groups(
+    connection: Connection, groups: set[ScoringGroup], history: RulebookHistory, tz: tzinfo
+) -> dict[UUID, set[date]]:
+    """Score the touched groups again; return the local days whose points changed."""
+    if not groups:
+        return {}
+    agent_ids = sorted({g[0] for g in groups})
+    days = sorted({g[1] for g in groups})
+    members: dict[ScoringGroup, list[Any]] = {}
+    query = select(*FACT_COLUMNS, r.local_day).where(
+        r.agent_id.in_(agent_ids), r.local_day.in_(days)
+    )
+    for row in connection.execute(query):
+        group = (row[2], row[-1], row[3])  # agent, local day, kind
+        if group in groups:
+            members.setdefault(group, []).append(row)
+    changes: list[dict[str, Any]] = []
+    changed: dict[UUID, set[date]] = {}
+    for (agent_id, day, _), rows in members.items():
+        live = tuple(recognition_from_row(row) for row in rows if not row[RETRACTED])
+        found = point_changes(rows, score_lines(live, history, tz))
+        if found:
+            changes += found
+            changed.setdefault(agent_id, set()).add(day)
+    bulk_update(connection, recognitions, ("recording_id",), changes)
+    return changed
+
+
+# ------------------------------------------------------------------------ XP and streaks
+
+
+def _credits(competency: Competency) -> ColumnElement[bool]:
+    """The recognition credits ``competency`` (stored as ``a;b;c``)."""
+    return (literal(";") + r.competencies + literal(";")).contains(
+        f";{competency.value};", autoescape=True
+    )
+
+
+_XP_COLUMNS = (
+    func.sum(r.points),
+    *(func.sum(case((_credits(c), r.points), else_=0)) for c in ALL_COMPETENCIES),
+)
+
+XpSums = tuple[int, dict[Competency, int]]
+
+
+def _sums(row: Sequence[Any]) -> XpSums:
+    return int(row[0] or 0), {
+        c: int(value or 0) for c, value in zip(ALL_COMPETENCIES, row[1:], strict=True)
+    }
+
+
+def _xp_sums(connection: Connection, present: Sequence[UUID]) -> dict[UUID, XpSums]:
+    query = (
+        select(r.agent_id, *_XP_COLUMNS).where(r.agent_id.in_(present), _LIVE).group_by(r.agent_id)
+    )
+    return {row[0]: _sums(row[1:]) for row in connection.execute(query)}
+
+
+def _active_days(connection: Connection, present: Sequence[UUID]) -> dict[UUID, list[date]]:
+    query = (
+        select(r.agent_id, r.local_day)
+        .where(r.agent_id.in_(present), _LIVE)
+        .group_by(r.agent_id, r.local_day)
+    )
+    days: dict[UUID, list[date]] = {}
+    for agent_id, day in connection.execute(query):
+        days.setdefault(agent_id, []).append(day)
+    return days
+
+
+# ------------------------------------------------------------------------------ periods
+
+
+def _periods_of(day: date) -> tuple[tuple[str, date, date], ...]:
+    """The week and the month ``day`` falls in: (window, first day, day after the last)."""
+    week = week_start(day)
+    month = month_start(day)
+    following = (month + timedelta(days=32)).replace(day=1)
+    return (("week", week, week + timedelta(days=7)), ("month", month, following))
+
+
+def _write_periods(
+    connection: Connection, changed: Mapping[UUID, set[date]], sums: Mapping[UUID, XpSums]
+) -> None:
+    """Bring the ``period_xp`` rows of the periods whose points changed in line."""
+    if not changed:
+        return
+    periods: dict[UUID, set[tuple[str, date, date]]] = {}
+    conditions = []
+    for agent_id, days in changed.items():
+        spans = periods[agent_id] = {p for day in days for p in _periods_of(day)}
+        for _, first, end in spans:
+            conditions.append(and_(r.agent_id == agent_id, r.local_day >= first, r.local_day < end))
+    by_day: dict[UUID, list[tuple[date, XpSums]]] = {}
+    query = (
+        select(r.agent_id, r.local_day, *_XP_COLUMNS)
+        .where(_LIVE, r.points > 0, or_(*conditions))
+        .group_by(r.agent_id, r.local_day)
+    )
+    for row in connection.execute(query):
+        by_day.setdefault(row[0], []).append((row[1], _sums(row[2:])))
+    wanted: dict[PeriodRowKey, int] = {}
+    touched: set[tuple[str, date, UUID]] = set()
+    for agent_id, spans in periods.items():
+        totals: dict[tuple[str, date], XpSums] = {
+            ("all", ALL_TIME_START): sums.get(agent_id, (0, {}))
+        }
+        for window, first, end in spans:
+            total = 0
+            by_competency = dict.fromkeys(ALL_COMPETENCIES, 0)
+            for day, (day_total, day_competencies) in by_day.get(agent_id, ()):
+                if first <= day < end:
+                    total += day_total
+                    for c, xp in day_competencies.items():
+                        by_competency[c] += xp
+            totals[(window, first)] = (total, by_competency)
+        for (window, first), (total, by_competency) in totals.items():
+            touched.add((window, first, agent_id))
+            for column, xp in ((TOTAL, total), *((c.value, v) for c, v in by_competency.items())):
+                if xp:
+                    wanted[(window, first, column, agent_id)] = xp
+    _apply_periods(connection, touched, wanted)
+
+
+def _apply_periods(
+    connection: Connection,
+    touched: set[tuple[str, date, UUID]],
+    wanted: Mapping[PeriodRowKey, int],
+) -> None:
+    agent_ids = sorted({t[2] for t in touched}, key=str)
+    starts = sorted({t[1] for t in touched})
+    existing: dict[PeriodRowKey, dict[str, Any]] = {}
+    query = select(*PERIOD_COLUMNS).where(
+        period_xp.c.agent_id.in_(agent_ids), period_xp.c.period_start.in_(starts)
+    )
+    for row in connection.execute(query):
+        window, start, competency, agent_id, _ = row
+        if (window, start, agent_id) in touched:
+            existing[(window, start, competency, agent_id)] = dict(row._mapping)
+    rows = {
+        key: {**dict(zip(PERIOD_KEYS, key, strict=True)), "xp": xp} for key, xp in wanted.items()
+    }
+    apply_differences(connection, period_xp, PERIOD_KEYS, existing, rows)
+
+
+# ------------------------------------------------------------------------------- badges
+
+
+def _badge_statuses(
+    connection: Connection,
+    present: Sequence[UUID],
+    definitions: Sequence[BadgeDefinition],
+    tz: tzinfo,
+) -> dict[UUID, list[Any]]:
+    statuses: dict[UUID, list[Any]] = {agent_id: [] for agent_id in present}
+    feedback: dict[UUID, list[Any]] | None = None
+    for definition in definitions:
+        metric = definition.metric
+        if isinstance(metric, ComebackMetric):
+            if feedback is None:
+                feedback = _feedback(connection, present)
+            for agent_id in present:
+                steps = comeback_steps(metric, feedback.get(agent_id, []), tz)
+                statuses[agent_id].append(status_from_steps(definition, steps))
+            continue
+        prefixes = _first_steps(connection, present, metric, definition.thresholds.gold)
+        for agent_id in present:
+            total, steps = prefixes.get(agent_id, (0, []))
+            statuses[agent_id].append(status_from_steps(definition, steps, total))
+    return statuses
+
+
+def _steps_source(present: Sequence[UUID], metric: Any) -> Select[Any]:
+    """(owner, recording, occurred_at, notification id, amount) of every step of ``metric``."""
+    columns = (r.recording_id, r.occurred_at, r.notification_id)
+    if isinstance(metric, KudosMetric):
+        kudos = r.kind == RecognitionKind.KUDOS_GIVEN.value
+        received = select(r.agent_id.label("owner"), *columns, literal(1).label("amount"))
+        given = select(r.from_agent.label("owner"), *columns, literal(1).label("amount"))
+        union = union_all(
+            received.where(kudos, _LIVE, r.agent_id.in_(present)),
+            given.where(kudos, _LIVE, r.from_agent.in_(present)),
+        ).subquery()
+        return select(*union.c)
+    if isinstance(metric, CompetencyXpMetric):
+        return select(r.agent_id.label("owner"), *columns, r.points.label("amount")).where(
+            r.agent_id.in_(present), _LIVE, r.points > 0, _credits(metric.competency)
+        )
+    assert isinstance(metric, CountMetric)
+    return select(r.agent_id.label("owner"), *columns, literal(1).label("amount")).where(
+        r.agent_id.in_(present), _LIVE, *_count_filters(metric)
+    )
+
+
+def _count_filters(metric: CountMetric) -> list[ColumnElement[bool]]:
+    """:func:`domain.badges.matches_count` in SQL."""
+    filters: list[ColumnElement[bool]] = []
+    if metric.kinds:
+        filters.append(r.kind.in_([k.value for k in metric.kinds]))
+    if metric.competencies:
+        filters.append(or_(*(_credits(c) for c in metric.competencies)))
+    if metric.feedback_kind is not None:
+        filters.append(r.feedback_kind == metric.feedback_kind.value)
+    if metric.min_rating is not None:
+        filters.append(r.rating >= metric.min_rating)
+    if metric.min_score is not None:
+        filters.append(r.score >= metric.min_score)
+    return filters
+
+
+def _first_steps(
+    connection: Connection, present: Sequence[UUID], metric: Any, gold: int
+) -> dict[UUID, tuple[int, list[MetricStep]]]:
+    """Per agent: the metric's value, and its steps in order up to the one that reaches
+    ``gold`` (every tier is decided by then)."""
+    source = _steps_source(present, metric).subquery()
+    order = (source.c.occurred_at, source.c.notification_id, source.c.recording_id)
+    running = func.sum(source.c.amount).over(
+        partition_by=source.c.owner, order_by=order, rows=(None, 0)
+    )
+    total = func.sum(source.c.amount).over(partition_by=source.c.owner)
+    ranked = select(
+        source.c.owner,
+        source.c.recording_id,
+        source.c.occurred_at,
+        source.c.notification_id,
+        source.c.amount,
+        (running - source.c.amount).label("before"),
+        total.label("total"),
+    ).subquery()
+    query = (
+        select(ranked)
+        .where(ranked.c.before < gold)
+        .order_by(
+            ranked.c.owner, ranked.c.occurred_at, ranked.c.notification_id, ranked.c.recording_id
+        )
+    )
+    found: dict[UUID, tuple[int, list[MetricStep]]] = {}
+    for owner, recording_id, occurred_at, sequence, amount, _, value in connection.execute(query):
+        _, steps = found.setdefault(owner, (int(value), []))
+        steps.append(MetricStep((occurred_at, sequence), int(amount), (recording_id,)))
+    return found
+
+
+def _feedback(connection: Connection, present: Sequence[UUID]) -> dict[UUID, list[Any]]:
+    """Each agent's feedback received, in ``order_key`` order (what comebacks pair)."""
+    query = (
+        select(*FACT_COLUMNS)
+        .where(r.agent_id.in_(present), _LIVE, r.kind == RecognitionKind.FEEDBACK_GIVEN.value)
+        .order_by(r.agent_id, *_ORDER)
+    )
+    found: dict[UUID, list[Any]] = {}
+    for row in connection.execute(query):
+        found.setdefault(row[2], []).append(recognition_from_row(row))
+    for feedback in found.values():
+        feedback.sort(key=lambda f: (*f.order_key, f.recording_id))
+    return found

@@ -1,0 +1,169 @@
+"""Rescoring only what a batch touched gives the same rows as scoring everyone again."""
+
+from __future__ import annotations
+
+import copy
+from datetime import UTC, datetime, tzinfo
+from typing import Any
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from sqlalchemy import Connection, delete, insert, select, update
+
+from domain.facts import AgentHistory, Recognition, RecognitionKind
+from domain.rulebook import (
+    RulebookHistory,
+    load_default_rulebook,
+    parse_rulebook,
+    rulebook_to_data,
+)
+from projections.schema import create_all
+from projections.scoped import rescore_touched
+from projections.scoring import recompute_every_agent
+from projections.tables import (
+    DERIVED_TABLES,
+    agent_badges,
+    agent_profiles,
+    agents,
+    period_xp,
+    recognitions,
+)
+from tests.conftest import Database
+from tests.integration.test_projections import PROPERTY as PROJECTION_PROPERTY
+from tests.reference_model import fresh_database
+from tests.strategies import agent_histories, rulebook_data, rulebook_histories, timezones
+
+PROPERTY = settings(PROJECTION_PROPERTY, max_examples=60)
+
+
+@st.composite
+def reachable_rulebooks(draw: st.DrawFn) -> RulebookHistory:
+    """One rulebook whose every badge tier a short history can reach: the default's badges
+    (every kind of filter) or random ones, with small thresholds; and some kinds earn 0 XP."""
+    data = copy.deepcopy(
+        draw(st.just(rulebook_to_data(load_default_rulebook())) | rulebook_data(version=1))
+    )
+    for badge in data["badges"]:
+        high = 300 if badge["metric"]["type"] == "competency_xp" else 8
+        tiers = draw(st.lists(st.integers(1, high), min_size=3, max_size=3, unique=True))
+        badge["thresholds"] = dict(zip(("bronze", "silver", "gold"), sorted(tiers), strict=True))
+    for kind in draw(st.sets(st.sampled_from(RecognitionKind), max_size=2)):
+        data["xp"][kind.value] = 0
+    return RulebookHistory.of(parse_rulebook(data))
+
+
+# Month ends of every length inside the histories' four weeks.
+STARTS = [datetime(2024, 1, 1, tzinfo=UTC), datetime(2024, 2, 19, tzinfo=UTC),
+          datetime(2024, 4, 15, tzinfo=UTC), datetime(2023, 12, 18, tzinfo=UTC)]  # fmt: skip
+
+
+def _row(recognition: Recognition, tz: tzinfo) -> dict[str, Any]:
+    """The fact row the projection's handler writes for ``recognition``."""
+    return {
+        "recording_id": recognition.recording_id,
+        "notification_id": recognition.sequence,
+        "agent_id": recognition.agent_id,
+        "kind": recognition.kind.value,
+        "competencies": ";".join(c.value for c in recognition.competencies),
+        "occurred_at": recognition.occurred_at,
+        "local_day": recognition.occurred_at.astimezone(tz).date(),
+        "recorded_at": recognition.occurred_at,
+        "recorded_by": "sup",
+        "note": "",
+        "rating": recognition.rating,
+        "feedback_kind": recognition.feedback_kind.value if recognition.feedback_kind else None,
+        "score": recognition.score,
+        "from_agent": recognition.from_agent,
+    }
+
+
+def _derived(connection: Connection) -> dict[str, list[tuple[Any, ...]]]:
+    points = select(
+        recognitions.c.recording_id,
+        recognitions.c.points,
+        recognitions.c.rulebook_version,
+        recognitions.c.rule,
+        recognitions.c.capped,
+    )
+    return {
+        name: sorted((tuple(row) for row in connection.execute(query)), key=repr)
+        for name, query in (
+            ("points", points),
+            ("profiles", select(agent_profiles)),
+            ("badges", select(agent_badges)),
+            ("period_xp", select(period_xp)),
+        )
+    }
+
+
+@PROPERTY
+@given(
+    history=st.sampled_from(STARTS).flatmap(
+        lambda start: agent_histories(start=start, min_received=8, max_received=40, max_given=8)
+    ),
+    rulebooks=reachable_rulebooks() | rulebook_histories(),
+    timezone=timezones(),
+    later=st.lists(st.booleans(), min_size=48, max_size=48),
+    retracted=st.lists(st.booleans(), min_size=48, max_size=48),
+)
+def test_rescoring_the_touched_groups_equals_scoring_every_agent_again(
+    database: Database,
+    history: AgentHistory,
+    rulebooks: RulebookHistory,
+    timezone: tzinfo,
+    later: list[bool],
+    retracted: list[bool],
+) -> None:
+    everything = [*history.received, *history.kudos_given]
+    first = [r for i, r in enumerate(everything) if not later[i % len(later)]]
+    second = [r for i, r in enumerate(everything) if later[i % len(later)]]
+    gone = [r for i, r in enumerate(first) if retracted[i % len(retracted)]]
+    with fresh_database(database.kind) as db:
+        engine = db.read_engine()
+        try:
+            create_all(engine)
+            with engine.begin() as connection:
+                connection.execute(
+                    insert(agents).values(
+                        agent_id=history.agent_id,
+                        handle="ann",
+                        name="Ann",
+                        team_id=history.agent_id,
+                        enrolled_at=datetime(2023, 1, 1, tzinfo=UTC),
+                    )
+                )
+                if first:
+                    connection.execute(insert(recognitions), [_row(r, timezone) for r in first])
+                recompute_every_agent(connection, rulebooks, timezone)
+
+                # A later batch: more recognitions, and retractions of earlier ones.
+                if second:
+                    connection.execute(insert(recognitions), [_row(r, timezone) for r in second])
+                for recognition in gone:
+                    connection.execute(
+                        update(recognitions)
+                        .where(recognitions.c.recording_id == recognition.recording_id)
+                        .values(retracted=True)
+                    )
+                touched = [*second, *gone]
+                groups = {
+                    (r.agent_id, r.occurred_at.astimezone(timezone).date(), r.kind.value)
+                    for r in touched
+                }
+                dirty = {r.agent_id for r in touched} | {
+                    r.from_agent for r in touched if r.from_agent
+                }
+                rescore_touched(connection, dirty, groups, rulebooks, timezone)
+                scoped = _derived(connection)
+
+                for table in DERIVED_TABLES:
+                    connection.execute(delete(table))
+                connection.execute(
+                    update(recognitions).values(
+                        points=0, rulebook_version=None, rule=None, capped=False
+                    )
+                )
+                recompute_every_agent(connection, rulebooks, timezone)
+                assert scoped == _derived(connection)
+        finally:
+            engine.dispose()
