@@ -76,6 +76,7 @@ from projections.scoring import (
 from projections.tables import period_xp, recognitions
 
 r = recognitions.c
+SPANS_PER_QUERY = 100  # SQLite refuses expressions deeper than 1,000: OR at most this many
 _LIVE = r.retracted.is_(False)
 _ORDER = (r.occurred_at, r.notification_id, r.recording_id)  # order_key, then the id
 
@@ -231,14 +232,19 @@ def _write_periods(
         spans = periods[agent_id] = {p for day in days for p in _periods_of(day)}
         for _, first, end in spans:
             conditions.append(and_(r.agent_id == agent_id, r.local_day >= first, r.local_day < end))
-    by_day: dict[UUID, list[tuple[date, XpSums]]] = {}
-    query = (
-        select(r.agent_id, r.local_day, *_XP_COLUMNS)
-        .where(_LIVE, r.points > 0, or_(*conditions))
-        .group_by(r.agent_id, r.local_day)
-    )
-    for row in connection.execute(query):
-        by_day.setdefault(row[0], []).append((row[1], _sums(row[2:])))
+    by_day: dict[UUID, dict[date, XpSums]] = {}  # a day in two spans comes back twice
+    for first_condition in range(0, len(conditions), SPANS_PER_QUERY):
+        query = (
+            select(r.agent_id, r.local_day, *_XP_COLUMNS)
+            .where(
+                _LIVE,
+                r.points > 0,
+                or_(*conditions[first_condition : first_condition + SPANS_PER_QUERY]),
+            )
+            .group_by(r.agent_id, r.local_day)
+        )
+        for row in connection.execute(query):
+            by_day.setdefault(row[0], {})[row[1]] = _sums(row[2:])
     wanted: dict[PeriodRowKey, int] = {}
     touched: set[tuple[str, date, UUID]] = set()
     for agent_id, spans in periods.items():
@@ -248,7 +254,7 @@ def _write_periods(
         for window, first, end in spans:
             total = 0
             by_competency = dict.fromkeys(ALL_COMPETENCIES, 0)
-            for day, (day_total, day_competencies) in by_day.get(agent_id, ()):
+            for day, (day_total, day_competencies) in by_day.get(agent_id, {}).items():
                 if first <= day < end:
                     total += day_total
                     for c, xp in day_competencies.items():

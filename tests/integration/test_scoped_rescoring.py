@@ -17,8 +17,8 @@ from domain.rulebook import (
     parse_rulebook,
     rulebook_to_data,
 )
+from projections import scoped
 from projections.schema import create_all
-from projections.scoped import rescore_touched
 from projections.scoring import recompute_every_agent
 from projections.tables import (
     DERIVED_TABLES,
@@ -105,8 +105,25 @@ def _derived(connection: Connection) -> dict[str, list[tuple[Any, ...]]]:
     timezone=timezones(),
     later=st.lists(st.booleans(), min_size=48, max_size=48),
     retracted=st.lists(st.booleans(), min_size=48, max_size=48),
+    spans_per_query=st.sampled_from([1, 2, scoped.SPANS_PER_QUERY]),
 )
 def test_rescoring_the_touched_groups_equals_scoring_every_agent_again(
+    database: Database,
+    history: AgentHistory,
+    rulebooks: RulebookHistory,
+    timezone: tzinfo,
+    later: list[bool],
+    retracted: list[bool],
+    spans_per_query: int,
+) -> None:
+    scoped.SPANS_PER_QUERY, default = spans_per_query, scoped.SPANS_PER_QUERY
+    try:
+        _rescore_and_compare(database, history, rulebooks, timezone, later, retracted)
+    finally:
+        scoped.SPANS_PER_QUERY = default
+
+
+def _rescore_and_compare(
     database: Database,
     history: AgentHistory,
     rulebooks: RulebookHistory,
@@ -153,8 +170,8 @@ def test_rescoring_the_touched_groups_equals_scoring_every_agent_again(
                 dirty = {r.agent_id for r in touched} | {
                     r.from_agent for r in touched if r.from_agent
                 }
-                rescore_touched(connection, dirty, groups, rulebooks, timezone)
-                scoped = _derived(connection)
+                scoped.rescore_touched(connection, dirty, groups, rulebooks, timezone)
+                rescored = _derived(connection)
 
                 for table in DERIVED_TABLES:
                     connection.execute(delete(table))
@@ -164,6 +181,6 @@ def test_rescoring_the_touched_groups_equals_scoring_every_agent_again(
                     )
                 )
                 recompute_every_agent(connection, rulebooks, timezone)
-                assert scoped == _derived(connection)
+                assert rescored == _derived(connection)
         finally:
             engine.dispose()
