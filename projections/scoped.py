@@ -11,8 +11,8 @@ set-based SQL over the agent's rows, in the database:
 * week and month XP: sums per local day, over the periods whose points changed;
 * the streak: the distinct local days with a recognition;
 * badges, per definition of the newest rulebook: the metric's value and its first steps in
-  ``order_key`` order up to the one that reaches the gold threshold — all that decides the
-  tiers, their dates and their evidence — handed to the domain's own
+  ``order_key`` order, up to the one that reaches the highest threshold it reaches — all that
+  decides the tiers, their dates and their evidence — handed to the domain's own
   :func:`domain.badges.status_from_steps`. Only the comeback metric pairs feedback one by one,
   so it reads the agent's feedback (and nothing else).
 
@@ -54,6 +54,7 @@ from domain.rulebook import (
     FrozenMap,
     KudosMetric,
     RulebookHistory,
+    Thresholds,
 )
 from domain.scoring import AgentScore, score_lines
 from domain.streaks import streak_summary
@@ -309,7 +310,7 @@ def _badge_statuses(
                 steps = comeback_steps(metric, feedback.get(agent_id, []), tz)
                 statuses[agent_id].append(status_from_steps(definition, steps))
             continue
-        prefixes = _first_steps(connection, present, metric, definition.thresholds.gold)
+        prefixes = _first_steps(connection, present, metric, definition.thresholds)
         for agent_id in present:
             total, steps = prefixes.get(agent_id, (0, []))
             statuses[agent_id].append(status_from_steps(definition, steps, total))
@@ -355,10 +356,11 @@ def _count_filters(metric: CountMetric) -> list[ColumnElement[bool]]:
 
 
 def _first_steps(
-    connection: Connection, present: Sequence[UUID], metric: Any, gold: int
+    connection: Connection, present: Sequence[UUID], metric: Any, thresholds: Thresholds
 ) -> dict[UUID, tuple[int, list[MetricStep]]]:
-    """Per agent: the metric's value, and its steps in order up to the one that reaches
-    ``gold`` (every tier is decided by then)."""
+    """Per agent: the metric's value, and its steps in order up to the one that reaches the
+    highest threshold the value reaches (the tiers, dates and evidence are decided by then);
+    at least the first step, which carries the value."""
     source = _steps_source(present, metric).subquery()
     order = (source.c.occurred_at, source.c.notification_id, source.c.recording_id)
     running = func.sum(source.c.amount).over(
@@ -374,9 +376,13 @@ def _first_steps(
         (running - source.c.amount).label("before"),
         total.label("total"),
     ).subquery()
+    highest_reached = case(
+        *((ranked.c.total >= value, value) for _, value in reversed(thresholds.items())),
+        else_=1,
+    )
     query = (
         select(ranked)
-        .where(ranked.c.before < gold)
+        .where(ranked.c.before < highest_reached)
         .order_by(
             ranked.c.owner, ranked.c.occurred_at, ranked.c.notification_id, ranked.c.recording_id
         )
