@@ -1,9 +1,14 @@
 """A demo contact centre: teams, agents, accounts and about 90 days of recognitions.
 
 Everything follows from the seed and ``now``: the same seed and the same ``now`` give the same
-history (same ids, same facts, same order); only the event store's own timestamps and the
-password hashes' salts differ. Recordings carry idempotency keys ``demo-000001`` …, so their
-ids are deterministic too.
+history (same ids, same facts, same order); only the password hashes' salts differ.
+Recordings carry idempotency keys ``demo-000001`` …, so their ids are deterministic too.
+
+The demo plays a centre that has been recording for ``days`` days, so each event is stamped
+with the moment it would have been recorded (:class:`DemoClock`): the set-up and enrolments at
+the start, each day's recognitions that evening, corrections right after what they follow —
+always in log order and never after ``now``. So time travel ("as of last month") has a past to
+show. Only the demo does this; every other write is stamped by the library's clock.
 
 The rhythm: working days are busy, weekends quiet; a few stars collect praise, a few quiet
 agents little; supervisors coach and, a few days later, often praise the improvement; each team
@@ -16,10 +21,12 @@ from __future__ import annotations
 import random
 from collections import defaultdict
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from uuid import UUID
 
+import eventsourcing.domain
 from argon2 import PasswordHasher
 
 from domain.accounts import Role
@@ -558,6 +565,42 @@ def _default_hasher() -> Callable[[str], str]:
     return PasswordHasher().hash
 
 
+RECORDED_AFTER = timedelta(hours=2)
+"""How long after a recognition occurred the demo records it."""
+
+
+class DemoClock:
+    """The moments the demo's events are recorded at: never earlier than the previous one,
+    never later than ``now``.
+
+    While :meth:`running`, the eventsourcing library stamps new events with :meth:`tick`
+    instead of the wall clock (its module-level ``datetime_now_with_tzinfo`` is looked up at
+    every stamp; it is put back afterwards, whatever happens).
+    """
+
+    def __init__(self, start: datetime, now: datetime) -> None:
+        self.now = now.astimezone(UTC)
+        self._moment = min(start.astimezone(UTC), self.now)
+
+    def advance_to(self, moment: datetime) -> None:
+        """Record what comes next at ``moment`` (or later, to keep the log's order)."""
+        self._moment = max(self._moment, min(moment.astimezone(UTC), self.now))
+
+    def tick(self) -> datetime:
+        """The moment of what is recorded now: one batch shares it, so stamps never go back
+        in log order however a batch orders its events."""
+        return self._moment
+
+    @contextmanager
+    def running(self) -> Iterator[None]:
+        original = eventsourcing.domain.datetime_now_with_tzinfo
+        eventsourcing.domain.datetime_now_with_tzinfo = self.tick
+        try:
+            yield
+        finally:
+            eventsourcing.domain.datetime_now_with_tzinfo = original
+
+
 def fill_demo(
     app: Callcraft,
     *,
@@ -575,14 +618,42 @@ def fill_demo(
         raise ValueError("the demo needs at least 7 days")
     if now.tzinfo is None:
         raise ValueError("now needs a time zone")
-    app.ensure_default_rulebook(now=now)
-    if not store_is_empty(app):
-        raise StoreNotEmpty("the store already holds events; the demo only fills an empty store")
-    hasher = hash_password or _default_hasher()
+    tz = app.timezone
+    start = now.astimezone(tz).date() - timedelta(days=days)
+    clock = DemoClock(datetime.combine(start, time(8, 0), tz), now)
+    with clock.running():
+        app.ensure_default_rulebook(now=now)
+        if not store_is_empty(app):
+            raise StoreNotEmpty(
+                "the store already holds events; the demo only fills an empty store"
+            )
+        return _fill(
+            app,
+            clock,
+            now=now,
+            start=start,
+            seed=seed,
+            agents=agents,
+            days=days,
+            hasher=hash_password or _default_hasher(),
+            on_progress=on_progress,
+        )
+
+
+def _fill(
+    app: Callcraft,
+    clock: DemoClock,
+    *,
+    now: datetime,
+    start: date,
+    seed: int,
+    agents: int,
+    days: int,
+    hasher: Callable[[str], str],
+    on_progress: Callable[[int], None] | None,
+) -> DemoSummary:
     tz = app.timezone
     rng = random.Random(seed)  # noqa: S311 - demo data, not security
-    today = now.astimezone(tz).date()
-    start = today - timedelta(days=days)
     team_count = min(len(TEAM_NAMES), max(2, agents // 10))
     summary = DemoSummary()
 
@@ -647,6 +718,7 @@ def fill_demo(
 
     def flush() -> None:
         if pending:
+            clock.advance_to(pending[-1].occurred_at + RECORDED_AFTER)
             app.record_many(pending, now=now)
             summary.recordings += len(pending)
             if on_progress is not None:
@@ -664,6 +736,8 @@ def fill_demo(
         teams=teams,
     ):
         if isinstance(step, RecordRecognition):
+            if pending and _day(pending[0].occurred_at, tz) != _day(step.occurred_at, tz):
+                flush()  # one batch a day at most, recorded that evening
             pending.append(step)
             if len(pending) >= BATCH:
                 flush()
@@ -673,6 +747,7 @@ def fill_demo(
             app.transfer_agent(agent_id=step.agent, team_id=step.team, transferred_by=ADMIN)
             summary.transfers += 1
         elif isinstance(step, Departure):
+            clock.advance_to(step.at)
             app.depart_agent(now=now, agent_id=step.agent, departed_at=step.at, recorded_by=ADMIN)
             summary.departures += 1
         else:
@@ -685,3 +760,7 @@ def fill_demo(
             summary.retractions += 1
     flush()
     return summary
+
+
+def _day(moment: datetime, tz: tzinfo) -> date:
+    return moment.astimezone(tz).date()

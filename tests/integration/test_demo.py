@@ -6,7 +6,7 @@ import io
 import json
 from collections import Counter
 from collections.abc import Iterator
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -17,6 +17,7 @@ from api.exporter import export_history
 from domain.accounts import Role
 from domain.application import Callcraft
 from domain.identity import user_id_for
+from projections.asof import leaderboard_as_of, moment_at
 from projections.projector import Projector
 from projections.queries import leaderboard, list_agents, list_teams
 from tests.conftest import Database, make_sqlite_database
@@ -32,11 +33,13 @@ def fill(app: Callcraft, seed: int = 7, agents: int = 12, days: int = 30) -> Non
     fill_demo(app, now=NOW, seed=seed, agents=agents, days=days, hash_password=fast_hash)
 
 
-def history(app: Callcraft) -> list[dict[str, Any]]:
+def history(app: Callcraft, *, keep_stamps: bool = False) -> list[dict[str, Any]]:
     """The export without what the store itself stamps (ids, timestamps)."""
     out = io.StringIO()
     export_history(app, out)
     lines = [json.loads(line) for line in out.getvalue().splitlines()]
+    if keep_stamps:
+        return lines
     return [{k: v for k, v in line.items() if k not in {"id", "timestamp"}} for line in lines]
 
 
@@ -153,3 +156,20 @@ def test_the_read_models_catch_up_with_the_demo(app: Callcraft, database: Databa
     assert board.total == 11
     assert board.rows[0].xp > board.rows[-1].xp > 0
     engine.dispose()
+
+
+def test_the_demo_stamps_each_event_when_it_would_have_been_recorded_so_the_past_can_be_seen(
+    app: Callcraft, database: Database
+) -> None:
+    fill(app, days=30)
+    stamps = [line["timestamp"] for line in history(app, keep_stamps=True)]
+    assert stamps == sorted(stamps), "the log's stamps follow its order"
+    first, last = datetime.fromisoformat(stamps[0]), datetime.fromisoformat(stamps[-1])
+    assert first.date() == date(2026, 5, 18)  # thirty days before NOW, in the morning
+    assert last <= NOW
+    engine = database.read_engine()
+    Projector(app, engine, timezone=UTC).catch_up()
+    fortnight_ago = moment_at(engine, NOW - timedelta(days=14), UTC, now=datetime.now(UTC))
+    then = leaderboard_as_of(engine, fortnight_ago, limit=50)
+    today = leaderboard(engine, today=NOW.date(), limit=50)
+    assert sum(row.xp for row in then.rows) < sum(row.xp for row in today.rows)
