@@ -44,7 +44,7 @@ from projections.asof_tables import (
 )
 from projections.bulk import bulk_insert
 from projections.context import BatchContext
-from projections.scoring import every_agent, recognition_from_row
+from projections.scoring import RECOGNITION_COLUMNS, every_agent, recognition_from_row
 from projections.tables import recognitions, rulebooks
 
 CHUNK = 500
@@ -130,16 +130,7 @@ def load_timeline(connection: Connection) -> RulebookTimeline:
 
 # The order matters: recognition_from_row reads the first ten by position.
 _LIFESPAN_COLUMNS = (
-    recognitions.c.recording_id,
-    recognitions.c.notification_id,
-    recognitions.c.agent_id,
-    recognitions.c.kind,
-    recognitions.c.competencies,
-    recognitions.c.occurred_at,
-    recognitions.c.rating,
-    recognitions.c.feedback_kind,
-    recognitions.c.score,
-    recognitions.c.from_agent,
+    *RECOGNITION_COLUMNS,
     asof_retractions.c.position,
 )
 

@@ -8,44 +8,15 @@ recognition's event is its ``sequence``, so every line links to the event in the
 from __future__ import annotations
 
 from datetime import date, tzinfo
-from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Engine, Row, select
+from sqlalchemy import Engine, select
 
-from domain.competencies import Competency
 from domain.explanations import Explanation, explain, parse_figure
-from domain.facts import AgentHistory, FeedbackKind, Recognition, RecognitionKind
+from domain.facts import AgentHistory, RecognitionKind
 from projections.queries import latest_rulebook_history
+from projections.scoring import RECOGNITION_COLUMNS, recognition_from_row
 from projections.tables import agents, recognitions
-
-_COLUMNS = (
-    recognitions.c.recording_id,
-    recognitions.c.notification_id,
-    recognitions.c.agent_id,
-    recognitions.c.kind,
-    recognitions.c.competencies,
-    recognitions.c.occurred_at,
-    recognitions.c.rating,
-    recognitions.c.feedback_kind,
-    recognitions.c.score,
-    recognitions.c.from_agent,
-)
-
-
-def _recognition(row: Row[Any]) -> Recognition:
-    return Recognition(
-        recording_id=row.recording_id,
-        agent_id=row.agent_id,
-        kind=RecognitionKind(row.kind),
-        competencies=tuple(Competency(c) for c in row.competencies.split(";") if c),
-        occurred_at=row.occurred_at,
-        sequence=int(row.notification_id),
-        rating=row.rating,
-        feedback_kind=FeedbackKind(row.feedback_kind) if row.feedback_kind else None,
-        score=row.score,
-        from_agent=row.from_agent,
-    )
 
 
 def agent_facts(engine: Engine, agent_id: UUID) -> AgentHistory | None:
@@ -58,10 +29,10 @@ def agent_facts(engine: Engine, agent_id: UUID) -> AgentHistory | None:
         if known is None:
             return None
         received = connection.execute(
-            select(*_COLUMNS).where(recognitions.c.agent_id == agent_id, live)
+            select(*RECOGNITION_COLUMNS).where(recognitions.c.agent_id == agent_id, live)
         ).all()
         given = connection.execute(
-            select(*_COLUMNS).where(
+            select(*RECOGNITION_COLUMNS).where(
                 recognitions.c.from_agent == agent_id,
                 recognitions.c.kind == RecognitionKind.KUDOS_GIVEN.value,
                 live,
@@ -69,8 +40,8 @@ def agent_facts(engine: Engine, agent_id: UUID) -> AgentHistory | None:
         ).all()
     return AgentHistory(
         agent_id=agent_id,
-        received=tuple(_recognition(r) for r in received),
-        kudos_given=tuple(_recognition(r) for r in given),
+        received=tuple(recognition_from_row(r) for r in received),
+        kudos_given=tuple(recognition_from_row(r) for r in given),
     )
 
 

@@ -88,8 +88,8 @@ def recognition_from_row(row: Row[Any] | tuple[Any, ...]) -> Recognition:
     )
 
 
-# The order matters: recognition_from_row and _Facts unpack rows by position.
-FACT_COLUMNS = (
+# What recognition_from_row reads, by position: every query it decodes starts with these.
+RECOGNITION_COLUMNS = (
     recognitions.c.recording_id,
     recognitions.c.notification_id,
     recognitions.c.agent_id,
@@ -100,6 +100,11 @@ FACT_COLUMNS = (
     recognitions.c.feedback_kind,
     recognitions.c.score,
     recognitions.c.from_agent,
+)
+
+# The order matters: recognition_from_row and _Facts unpack rows by position.
+FACT_COLUMNS = (
+    *RECOGNITION_COLUMNS,
     recognitions.c.retracted,
     recognitions.c.points,
     recognitions.c.rulebook_version,
