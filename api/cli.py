@@ -85,9 +85,11 @@ def _settings() -> Settings:
 
 
 @contextmanager
-def _runtime(settings: Settings, now: datetime) -> Iterator[Runtime]:
+def _runtime(
+    settings: Settings, now: datetime, *, publish_default_rulebook: bool = True
+) -> Iterator[Runtime]:
     try:
-        runtime = open_runtime(settings, now=now)
+        runtime = open_runtime(settings, now=now, publish_default_rulebook=publish_default_rulebook)
     except SettingsError as error:
         raise CannotStart(f"bad setting: {error}") from None
     except (PersistenceError, SQLAlchemyError, OSError) as error:
@@ -166,7 +168,8 @@ def demo(if_empty: bool, seed: int | None, agents: int, days: int) -> None:
     """Fill an EMPTY store with a demo contact centre, then catch up the read models."""
     settings = _settings()
     now = datetime.now(UTC)
-    with _runtime(settings, now) as runtime:
+    # fill_demo publishes the default rulebook itself, stamped at the start of its history
+    with _runtime(settings, now, publish_default_rulebook=False) as runtime:
         if not store_is_empty(runtime.app):
             if if_empty:
                 click.echo("The store already holds events; no demo data added.")
