@@ -56,7 +56,9 @@ def lock_down(schema: str, role: str, monkeypatch: pytest.MonkeyPatch) -> None:
 
     real = api.cli.open_runtime
     monkeypatch.setattr(
-        api.cli, "open_runtime", lambda settings, now=None: real(settings, now=now, schema=schema)
+        api.cli,
+        "open_runtime",
+        lambda settings, **options: real(settings, **options, schema=schema),
     )
     monkeypatch.setenv("DATABASE_URL", POSTGRES_URL)
     result = CliRunner().invoke(main, ["db", "lock-down", "--app-role", role])
