@@ -50,6 +50,7 @@ from projections.queries import (
     LeaderboardRow,
     QueryError,
     XpExplanation,
+    activity_item,
 )
 from projections.tables import activity, agents, recognitions, teams
 
@@ -371,15 +372,8 @@ def activity_as_of(
             .limit(limit)
         ).all()
     return [
-        ActivityItem(
-            notification_id=r.notification_id,
-            occurred_at=r.occurred_at,
-            recorded_at=r.recorded_at,
-            agent_id=r.agent_id,
-            team_id=r.team_id,
-            kind=r.kind,
-            summary=r.summary,
-            recording_id=r.recording_id,
+        activity_item(
+            r,
             retracted=r.kind != "RecordingRetracted"
             and r.retracted_at_position is not None
             and r.retracted_at_position <= position,

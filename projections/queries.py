@@ -327,20 +327,23 @@ def _activity(engine: Engine, condition: ColumnElement[bool], limit: int) -> lis
             .order_by(activity.c.notification_id.desc())
             .limit(limit)
         ).all()
-    return [
-        ActivityItem(
-            notification_id=r.notification_id,
-            occurred_at=r.occurred_at,
-            recorded_at=r.recorded_at,
-            agent_id=r.agent_id,
-            team_id=r.team_id,
-            kind=r.kind,
-            summary=r.summary,
-            recording_id=r.recording_id,
-            retracted=bool(r.retracted),
-        )
-        for r in rows
-    ]
+    return [activity_item(r, retracted=bool(r.retracted)) for r in rows]
+
+
+def activity_item(row: Any, *, retracted: bool) -> ActivityItem:
+    """An ``activity`` row as a feed item; whether it counts as retracted is the caller's
+    (live: the row's flag; as of a past moment: retracted by then)."""
+    return ActivityItem(
+        notification_id=row.notification_id,
+        occurred_at=row.occurred_at,
+        recorded_at=row.recorded_at,
+        agent_id=row.agent_id,
+        team_id=row.team_id,
+        kind=row.kind,
+        summary=row.summary,
+        recording_id=row.recording_id,
+        retracted=retracted,
+    )
 
 
 def agent_activity(engine: Engine, agent_id: UUID, limit: int = 20) -> list[ActivityItem]:
