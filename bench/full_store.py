@@ -133,5 +133,7 @@ def cached_store(
 
 
 def whole_days_to(now: datetime, fixed: datetime) -> timedelta:
-    """The shift that moves a history ending at ``fixed`` to end on ``now``'s day."""
-    return timedelta(days=(now.date() - fixed.date()).days)
+    """The shift that moves a history ending on ``fixed``'s day to end the day before
+    ``now``'s: whatever the hour, then, no shifted moment is in the future (the generated
+    history runs a few hours into ``fixed``'s day)."""
+    return timedelta(days=(now.date() - fixed.date()).days - 1)
