@@ -6,8 +6,12 @@ snapshot (a read transaction on SQLite's WAL, REPEATABLE READ on PostgreSQL) who
 position is read first; the scratch rebuild stops at exactly that notification id. So a
 running app, whose projector keeps moving, never produces a false difference.
 
-Memory stays flat: each table is read from both sides in primary-key order, streamed in
-chunks, and merged like two sorted files; only the differences leave this module.
+Each table is first compared inside the database, set-based (:func:`same_rows`): on SQLite the
+scratch file is attached to the live snapshot's connection and one ``EXCEPT`` query finds any
+row that differs; on PostgreSQL each side sums a 128-bit digest of its rows in its own snapshot.
+Only a table found to differ is then read from both sides in primary-key order, streamed in
+chunks, and merged like two sorted files to itemise its differences, so memory stays flat and
+only the differences leave this module.
 """
 
 from __future__ import annotations
@@ -99,11 +103,21 @@ def read_model_tables(excluded: Sequence[str] = ()) -> list[Table]:
 # ------------------------------------------------------------------------- one position
 
 
+REPLAYED = "replayed"
+"""The schema name the scratch SQLite file is attached under, on the live connection."""
+
+
 @contextmanager
-def consistent_read(engine: Engine) -> Iterator[Connection]:
-    """A connection whose every read sees one snapshot of the database (and never writes)."""
+def consistent_read(engine: Engine, attach: str | None = None) -> Iterator[Connection]:
+    """A connection whose every read sees one snapshot of the database (and never writes).
+
+    SQLite: ``attach`` names a database file attached as ``replayed`` before the snapshot
+    begins (SQLite attaches nothing inside a transaction); its own snapshot begins when it is
+    first read, so what was committed to it meanwhile is seen."""
     with engine.connect() as connection:
         if engine.dialect.name == "sqlite":
+            if attach is not None:
+                connection.exec_driver_sql(f"ATTACH DATABASE ? AS {REPLAYED}", (attach,))
             # pysqlite opens no transaction for a SELECT: open one, so that WAL pins the
             # snapshot at the first read for as long as it lasts.
             connection.exec_driver_sql("BEGIN")
@@ -255,13 +269,83 @@ def _changed(
             yield Difference(table, key, "changed", column.name, mine, theirs)
 
 
+# ------------------------------------------------------------------- set-based, in the database
+
+
+def _names(table: Table, dialect: Dialect) -> str:
+    quote = dialect.identifier_preparer.quote
+    return ", ".join(quote(c.name) for c in table.columns)
+
+
+def _sqlite_rows_differ(live: Connection, table: Table) -> bool:
+    """Whether any row of ``main`` is not in ``replayed`` (the scratch file attached), as a
+    multiset: a table without a primary key compares its rows with their multiplicity."""
+    columns = _names(table, live.dialect)
+    name = live.dialect.identifier_preparer.quote(table.name)
+    if table.primary_key.columns:
+        # With unique rows on both sides and equal counts (checked by the caller), one
+        # direction suffices: main ⊆ replayed and |main| = |replayed| make them equal.
+        sides = [
+            f"SELECT {columns} FROM {schema}.{name}"  # noqa: S608 - our own quoted names
+            for schema in ("main", REPLAYED)
+        ]
+        query = f"SELECT EXISTS ({sides[0]} EXCEPT {sides[1]})"
+        return bool(live.exec_driver_sql(query).scalar_one())
+    grouped = [
+        f"SELECT {columns}, count(*) FROM {schema}.{name} GROUP BY {columns}"  # noqa: S608
+        for schema in ("main", REPLAYED)
+    ]
+    query = (
+        f"SELECT EXISTS ({grouped[0]} EXCEPT {grouped[1]})"
+        f" OR EXISTS ({grouped[1]} EXCEPT {grouped[0]})"
+    )
+    return bool(live.exec_driver_sql(query).scalar_one())
+
+
+def _postgres_digest(connection: Connection, table: Table) -> tuple[int, int, int]:
+    """(rows, sum of the first 64 bits, sum of the last 64 bits) of every row's MD5: an
+    order-free digest of the table as a multiset, computed by the server in one scan."""
+    columns = _names(table, connection.dialect)
+    name = connection.dialect.identifier_preparer.quote(table.name)
+    query = (
+        "SELECT count(*), coalesce(sum(('x' || substr(h, 1, 16))::bit(64)::bigint), 0),"  # noqa: S608
+        " coalesce(sum(('x' || substr(h, 17, 16))::bit(64)::bigint), 0)"
+        f" FROM (SELECT md5(ROW({columns})::text) AS h FROM {name}) AS hashed"
+    )
+    rows, first, last = connection.exec_driver_sql(query).one()
+    return int(rows), int(first), int(last)
+
+
+def same_rows(live: Connection, replayed: Connection, table: Table) -> tuple[bool, int]:
+    """Whether ``table`` holds the same rows on both sides, decided inside the database, and
+    how many rows both sides hold together. ``False`` means "compare it row by row" (a side
+    lacks the table, or some row differs); the row-by-row merge then itemises it.
+
+    SQLite needs the scratch file attached to ``live`` as ``replayed``
+    (:func:`consistent_read`); PostgreSQL reads each side in its own connection."""
+    if not (inspect(live).has_table(table.name) and inspect(replayed).has_table(table.name)):
+        return False, 0
+    if live.dialect.name == "postgresql":
+        mine, theirs = _postgres_digest(live, table), _postgres_digest(replayed, table)
+        return mine == theirs, mine[0] + theirs[0]
+    mine_count, theirs_count = _count(live, table), _count(replayed, table)
+    if mine_count != theirs_count:
+        return False, mine_count + theirs_count
+    return not _sqlite_rows_differ(live, table), mine_count + theirs_count
+
+
 def compare_read_models(
     live: Connection,
     replayed: Connection,
     tables: Sequence[Table],
     progress: Counted | None = None,
+    *,
+    in_database: bool = False,
 ) -> Iterator[Difference]:
-    """Every difference between two sets of read models, table by table."""
+    """Every difference between two sets of read models, table by table.
+
+    ``in_database``: decide first, set-based, which tables differ (:func:`same_rows`), and
+    merge only those row by row."""
     total = sum(_count(live, t) + _count(replayed, t) for t in tables)
     done = 0
 
@@ -274,6 +358,11 @@ def compare_read_models(
     if progress is not None:
         progress(0, total)
     for table in tables:
+        if in_database:
+            identical, rows = same_rows(live, replayed, table)
+            if identical:
+                on_row(rows)
+                continue
         yield from compare_table(table, live, replayed, on_row)
     if progress is not None:
         progress(done, max(total, done))
@@ -307,7 +396,12 @@ def replay_check(
         if compared is not None:
             compared(done, total)
 
-    with consistent_read(live_engine) as live:
+    attach = None
+    if scratch_engine.dialect.name == "sqlite" and live_engine.dialect.name == "sqlite":
+        attach = scratch_engine.url.database
+        if attach in (None, "", ":memory:"):
+            attach = None  # nothing to attach: every table is merged row by row
+    with consistent_read(live_engine, attach=attach) as live:
         position = tracked_position(live, name)
         rebuild(
             app,
@@ -319,7 +413,14 @@ def replay_check(
             until=position,
         )
         with scratch_engine.connect() as replayed:
-            for difference in compare_read_models(live, replayed, tables, counted):
+            compared_rows = compare_read_models(
+                live,
+                replayed,
+                tables,
+                counted,
+                in_database=attach is not None or live.dialect.name == "postgresql",
+            )
+            for difference in compared_rows:
                 found += 1
                 on_difference(difference)
     return ReplaySummary(
