@@ -128,6 +128,9 @@ def consistent_read(engine: Engine, attach: str | None = None) -> Iterator[Conne
             yield connection
         finally:
             connection.rollback()
+            if attach is not None and engine.dialect.name == "sqlite":
+                # The connection goes back to the pool: it must not keep the scratch file.
+                connection.exec_driver_sql(f"DETACH DATABASE {REPLAYED}")
 
 
 def tracked_position(connection: Connection, name: str = "callcraft") -> int:

@@ -4,6 +4,7 @@ exactly, no false difference while the live read models keep moving, nothing wri
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import UTC, date
 from uuid import UUID
@@ -71,6 +72,21 @@ def test_an_untouched_store_replays_identically_at_the_live_position(centre: Cen
     assert summary.identical
     assert summary.position == centre.projector.position() == _log_end(centre.app)
     assert summary.rows_compared > 0
+
+
+def test_replays_run_one_after_another_on_the_same_engine_and_leave_its_connections_as_found(
+    centre: Centre,
+) -> None:
+    for _ in range(3):  # the /audit/replay button may be pressed again and again
+        summary, found = centre.replay()
+        assert found == []
+        assert summary.identical
+    if centre.database.kind == "sqlite":
+        with ExitStack() as held:  # every pooled connection at once
+            connections = [held.enter_context(centre.engine.connect()) for _ in range(5)]
+            for connection in connections:
+                listed = connection.exec_driver_sql("PRAGMA database_list").all()
+                assert "replayed" not in [row[1] for row in listed]
 
 
 def test_events_the_live_read_models_have_not_reached_cause_no_difference(
