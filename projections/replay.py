@@ -280,20 +280,23 @@ def _names(table: Table, dialect: Dialect) -> str:
     return ", ".join(quote(c.name) for c in table.columns)
 
 
-def _sqlite_rows_differ(live: Connection, table: Table) -> bool:
-    """Whether any row of ``main`` is not in ``replayed`` (the scratch file attached), as a
-    multiset: a table without a primary key compares its rows with their multiplicity."""
+def _sqlite_rows_differ(live: Connection, table: Table, rows: int) -> bool:
+    """Whether ``main`` and ``replayed`` (the scratch file attached) differ in ``table``, both
+    holding ``rows`` rows. Keyed tables join on the key (its index, no temporary B-tree) and
+    count the pairs equal in every column: all ``rows`` of them, or something differs. A table
+    without a key compares its rows with their multiplicity."""
+    quote = live.dialect.identifier_preparer.quote
+    name = quote(table.name)
+    keys = [c.name for c in table.primary_key.columns]
+    if keys:
+        on = " AND ".join(f"a.{quote(k)} = b.{quote(k)}" for k in keys)
+        same = [f"a.{quote(c.name)} IS b.{quote(c.name)}" for c in table.columns]
+        query = (
+            f"SELECT count(*) FROM main.{name} AS a JOIN {REPLAYED}.{name} AS b"  # noqa: S608
+            f" ON {on} WHERE {' AND '.join(same)}"
+        )
+        return int(live.exec_driver_sql(query).scalar_one()) != rows
     columns = _names(table, live.dialect)
-    name = live.dialect.identifier_preparer.quote(table.name)
-    if table.primary_key.columns:
-        # With unique rows on both sides and equal counts (checked by the caller), one
-        # direction suffices: main ⊆ replayed and |main| = |replayed| make them equal.
-        sides = [
-            f"SELECT {columns} FROM {schema}.{name}"  # noqa: S608 - our own quoted names
-            for schema in ("main", REPLAYED)
-        ]
-        query = f"SELECT EXISTS ({sides[0]} EXCEPT {sides[1]})"
-        return bool(live.exec_driver_sql(query).scalar_one())
     grouped = [
         f"SELECT {columns}, count(*) FROM {schema}.{name} GROUP BY {columns}"  # noqa: S608
         for schema in ("main", REPLAYED)
@@ -334,7 +337,7 @@ def same_rows(live: Connection, replayed: Connection, table: Table) -> tuple[boo
     mine_count, theirs_count = _count(live, table), _count(replayed, table)
     if mine_count != theirs_count:
         return False, mine_count + theirs_count
-    return not _sqlite_rows_differ(live, table), mine_count + theirs_count
+    return not _sqlite_rows_differ(live, table, mine_count), mine_count + theirs_count
 
 
 def compare_read_models(
