@@ -109,9 +109,7 @@ def _live_with_scratch(database: Database, engine: Engine, scratch: Engine) -> I
     """A writable connection to the live read models (the scratch attached on SQLite)."""
     with engine.connect() as connection:
         if engine.dialect.name == "sqlite":
-            connection.exec_driver_sql(
-                f"ATTACH DATABASE ? AS {REPLAYED}", (scratch.url.database,)
-            )
+            connection.exec_driver_sql(f"ATTACH DATABASE ? AS {REPLAYED}", (scratch.url.database,))
         yield connection
 
 
@@ -156,4 +154,3 @@ def test_the_in_database_check_calls_a_table_identical_exactly_when_the_merge_fi
                         point.rollback()
 
                 check()
-
