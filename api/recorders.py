@@ -6,19 +6,28 @@ that is a round trip each (and a batch of 1,000 recordings would make thousands)
 recorders answer "every event of these streams after these versions" with one statement.
 ``Callcraft`` uses it when its recorder has it (``api/store.py`` names these classes in the
 library's ``APPLICATION_RECORDER_TOPIC``); the library's own recorders would still work.
+
+They also append on a condition, ``insert_events_unless_changed``: the events are written
+only if none of the streams a command decided on has changed since it read them, checked
+inside the writing transaction. With that check a command may decide on what it remembers
+(its cache) without reading first; a stale memory costs a retry after reading.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from contextlib import suppress
 from itertools import islice
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.persistence import StoredEvent
+import psycopg
+from eventsourcing.persistence import InterfaceError, OperationalError, StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor
+from eventsourcing.utils import retry
 from psycopg import Cursor
+from psycopg.pq import TransactionStatus
 from psycopg.rows import DictRow
 from psycopg.sql import SQL, Identifier
 
@@ -34,7 +43,42 @@ def _chunks(wanted: Mapping[UUID, int], size: int) -> list[list[tuple[UUID, int]
     return chunks
 
 
+class _Changed(Exception):
+    """A stream decided on has changed: nothing is written."""
+
+
 class StreamsSQLiteRecorder(SQLiteApplicationRecorder):
+    def insert_events_unless_changed(
+        self, stored_events: Sequence[StoredEvent], unchanged: Mapping[UUID, int]
+    ) -> Sequence[int] | None:
+        """Append ``stored_events`` in one transaction unless a stream in ``unchanged`` (none
+        of them written here) has an event after the version given: then write nothing and
+        return None. Raises the library's ``IntegrityError`` when a version is taken.
+
+        The rows go first: the insert takes the write lock, so the check that follows, in
+        the same transaction, sees every other writer's committed events."""
+        try:
+            with self.datastore.transaction(commit=True) as c:
+                ids = self._insert_events(c, stored_events)
+                if unchanged and self._any_changed(c, unchanged):
+                    raise _Changed
+                return ids
+        except _Changed:
+            return None
+
+    def _any_changed(self, c: SQLiteCursor, unchanged: Mapping[UUID, int]) -> bool:
+        for chunk in _chunks(unchanged, SQLITE_STREAMS_PER_STATEMENT):
+            values = ",".join("(?,?)" for _ in chunk)
+            c.execute(
+                f"WITH wanted(id, after) AS (VALUES {values}) "  # noqa: S608 - placeholders only
+                f"SELECT 1 FROM wanted JOIN {self.events_table_name} e "
+                "ON e.originator_id = wanted.id AND e.originator_version > wanted.after LIMIT 1",
+                [value for stream, after in chunk for value in (stream.hex, after)],
+            )
+            if c.fetchone() is not None:
+                return True
+        return False
+
     def _insert_events(
         self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], **_: Any
     ) -> Sequence[int] | None:
@@ -95,6 +139,62 @@ class StreamsPostgresRecorder(PostgresApplicationRecorder):
             "SELECT * FROM unnest(%b::uuid[], %b::bigint[], %b::text[], %b::bytea[]) "
             "RETURNING notification_id"
         ).format(schema=Identifier(self.datastore.schema), table=Identifier(self.events_table_name))
+
+        self._insert_unless_changed_statement = SQL(
+            "INSERT INTO {schema}.{table} (originator_id, originator_version, topic, state) "
+            "SELECT * FROM unnest(%b::uuid[], %b::bigint[], %b::text[], %b::bytea[]) "
+            "WHERE NOT EXISTS (SELECT FROM unnest(%b::uuid[], %b::bigint[]) AS wanted(id, after) "
+            "JOIN {schema}.{table} e "
+            "ON e.originator_id = wanted.id AND e.originator_version > wanted.after) "
+            "RETURNING notification_id"
+        ).format(schema=Identifier(self.datastore.schema), table=Identifier(self.events_table_name))
+        self._notify_statement = SQL("NOTIFY {0}").format(Identifier(self.channel_name))
+
+    @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
+    def insert_events_unless_changed(
+        self, stored_events: Sequence[StoredEvent], unchanged: Mapping[UUID, int]
+    ) -> Sequence[int] | None:
+        """Append ``stored_events`` in one transaction unless a stream in ``unchanged`` (none
+        of them written here) has an event after the version given: then write nothing and
+        return None. Raises the library's ``IntegrityError`` when a version is taken.
+
+        One round trip: the whole transaction (begin, the library's table lock and
+        notification, the insert that checks ``unchanged`` itself, commit) is sent as one
+        pipeline and synced once. The check runs after the lock is held, and every writer
+        takes that lock, so it sees every other writer's committed events."""
+        if not stored_events:
+            return []
+        with self.datastore.get_connection() as connection:
+            inserting = connection.cursor()
+            other = connection.cursor()
+            try:
+                with connection.pipeline():
+                    other.execute("BEGIN")
+                    self._lock_table(other)
+                    other.execute(self._notify_statement)
+                    inserting.execute(
+                        self._insert_unless_changed_statement,
+                        (
+                            [e.originator_id for e in stored_events],
+                            [e.originator_version for e in stored_events],
+                            [e.topic for e in stored_events],
+                            [e.state for e in stored_events],
+                            list(unchanged),
+                            list(unchanged.values()),
+                        ),
+                        prepare=True,
+                    )
+                    other.execute("COMMIT")
+            except BaseException:
+                # An error skips the rest of the pipeline, the COMMIT too: end the
+                # transaction before the connection goes back to the pool.
+                if connection.info.transaction_status != TransactionStatus.IDLE:
+                    with suppress(psycopg.Error):  # a broken connection: the pool drops it
+                        connection.execute("ROLLBACK")
+                raise
+            ids = [row["notification_id"] for row in inserting.fetchall()]
+        # All rows or none: the condition does not depend on the row.
+        return ids or None
 
     def _insert_stored_events(
         self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **_: Any

@@ -11,12 +11,13 @@ from contextlib import suppress
 from copy import deepcopy
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, tzinfo
+from itertools import count
 from secrets import token_urlsafe
 from threading import Lock
 from typing import Any, ClassVar, TypeVar, cast
 from uuid import UUID, uuid4
 
-from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.application import AggregateNotFoundError, Application, LRUCache
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError, JSONTranscoder, StoredEvent, Transcoding
 from eventsourcing.utils import get_topic
@@ -65,6 +66,7 @@ from domain.tokens import ApiToken, hash_secret, token_id_for
 MAX_BATCH = 1000
 ACTOR_MAX_LENGTH = 100
 MAX_ATTEMPTS = 8
+REMEMBERED = 20_000  # allowances and keyed recordings a process remembers (each)
 TOKEN_SECRET_PREFIX = "cc_"  # noqa: S105 - a prefix, not a secret
 TOKEN_SECRET_BYTES = 32
 TOKEN_SECRET_MAX_LENGTH = 200
@@ -147,6 +149,10 @@ class PreparedRecordings:
     outcomes: list[RecordingOutcome | None]
     events: list[Any] = field(default_factory=list)
     decided_on: dict[UUID, int] = field(default_factory=dict)
+    # What the store holds once the events are in: the allowances they use, as they will
+    # be, and the keyed recordings' hashed fingerprints (remembered after the commit).
+    allowances: dict[UUID, KudosAllowance] = field(default_factory=dict)
+    recordings: dict[UUID, int] = field(default_factory=dict)
 
 
 class PendingRecordings:
@@ -244,6 +250,11 @@ class Callcraft(Application[UUID]):
         self.timezone = timezone
         self._rulebook_cache: list[tuple[datetime, Rulebook]] = []
         self._rulebook_cache_lock = Lock()
+        # What this process's recordings wrote or read: a giver's allowance of a day (its
+        # copy here is never changed), and a keyed recording's hashed fingerprint (its
+        # first event never changes). See ``_read_state`` for when they are trusted.
+        self._allowance_cache: LRUCache[UUID, KudosAllowance] = LRUCache(maxsize=REMEMBERED)
+        self._recording_cache: LRUCache[UUID, int] = LRUCache(maxsize=REMEMBERED)
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
@@ -600,23 +611,42 @@ class Callcraft(Application[UUID]):
             raise InvalidInput(
                 f"a batch holds at most {MAX_BATCH} recordings, not {len(commands)}", field="items"
             )
-        return self._retrying(lambda: self._record_many_once(commands, now))
+        # The first attempt decides on what this process remembers, when it remembers
+        # enough; when that was stale the append is refused and the next attempts read.
+        attempts = count()
+        return self._retrying(
+            lambda: self._record_many_once(commands, now, remembered=next(attempts) == 0)
+        )
 
     def _record_many_once(
-        self, commands: Sequence[RecordRecognition], now: datetime
+        self, commands: Sequence[RecordRecognition], now: datetime, *, remembered: bool
     ) -> list[RecordingOutcome]:
         def refuse(index: int, error: DomainError) -> None:
             raise _in_batch(index, len(commands), error) from None
 
-        prepared = self.prepare_recordings(commands, now=now, on_error=refuse)
+        prepared = self.prepare_recordings(
+            commands, now=now, on_error=refuse, remembered=remembered
+        )
         self.commit_recordings(prepared)
         return [outcome for outcome in prepared.outcomes if outcome is not None]
 
     def commit_recordings(self, prepared: PreparedRecordings) -> None:
-        """Store what ``prepare_recordings`` decided, in one transaction (all or nothing).
-        Raises the library's ``IntegrityError`` when another writer got there first."""
-        if prepared.events:
-            self.events.put(prepared.events)
+        """Store what ``prepare_recordings`` decided, in one transaction (all or nothing),
+        provided nothing it decided on has changed since (``decided_on``, checked in the
+        same transaction when the recorder can). Raises the library's ``IntegrityError``
+        when another writer got there first: a version taken, or a stream changed."""
+        if not prepared.events:
+            return
+        stored = [self.mapper.to_stored_event(e) for e in prepared.events]
+        append = getattr(self.recorder, "insert_events_unless_changed", None)
+        if append is None:  # a recorder of the library's own: the versions alone
+            self.recorder.insert_events(stored)
+        elif append(stored, prepared.decided_on) is None:
+            raise IntegrityError("a stream the recordings were decided on has changed")
+        for allowance_id, allowance in prepared.allowances.items():
+            self._allowance_cache.put(allowance_id, allowance)
+        for recording_id, print_ in prepared.recordings.items():
+            self._recording_cache.put(recording_id, print_)
 
     def append_stored(self, stored_events: Sequence[StoredEvent]) -> None:
         """Append events ``prepare_recordings`` decided, already encoded, in one transaction.
@@ -635,10 +665,15 @@ class Callcraft(Application[UUID]):
         now: datetime,
         on_error: Callable[[int, DomainError], None],
         pending: PendingRecordings | None = None,
+        remembered: bool = False,
     ) -> PreparedRecordings:
         """Decide every command against the store (read in one query) and ``pending``
         (what earlier batches of the same import decided); write nothing, but remember
         the decisions in ``pending``.
+
+        ``remembered``: decide on what this process remembers of the store instead of
+        reading it, when it remembers every agent named (see ``_read_state``); only
+        ``commit_recordings`` may then append the events, since it checks ``decided_on``.
 
         A refused command is passed to ``on_error`` with its index (which may raise) and
         leaves no trace; its outcome is None.
@@ -655,7 +690,9 @@ class Callcraft(Application[UUID]):
             key = data["idempotency_key"]
             recording_id = recording_id_for(command.recorded_by, key) if key else None
             checked.append((index, command, data, recording_id))
-        state = self._read_state([c for _, c, _, _ in checked], [r for *_, r in checked], pending)
+        state = self._read_state(
+            [c for _, c, _, _ in checked], [r for *_, r in checked], pending, remembered
+        )
         prepared = PreparedRecordings(outcomes=[None] * len(commands))
         for index, command, data, recording_id in checked:
             try:
@@ -664,8 +701,10 @@ class Callcraft(Application[UUID]):
                 )
             except DomainError as error:
                 on_error(index, error)
-        for allowance in state.touched_allowances.values():
+        for allowance_id, allowance in state.touched_allowances.items():
             prepared.events += allowance.collect_events()
+            prepared.allowances[allowance_id] = allowance
+        prepared.recordings.update(state.new_recordings)
         for agent_id, agent in state.agents.items():
             prepared.decided_on[agent_id] = agent.version if agent is not None else 0
         prepared.decided_on[rulebook_id_for(state.rulebooks_published + 1)] = 0
@@ -677,10 +716,17 @@ class Callcraft(Application[UUID]):
         commands: Sequence[RecordRecognition],
         recording_ids: Sequence[UUID | None],
         pending: PendingRecordings,
+        remembered: bool = False,
     ) -> _BatchState:
         """Everything the commands decide on, read in one query: the agents they name
         (fast-forwarding the cached ones), the recordings their idempotency keys point at,
-        the givers' allowances of the day, and whether a new rulebook was published."""
+        the givers' allowances of the day, and whether a new rulebook was published.
+
+        ``remembered``, when every agent named is cached and the rulebooks are known: no
+        query at all. The agents and rulebooks are then as cached, and ``decided_on`` makes
+        the append check them; a key this process has not seen is taken as unused and an
+        allowance it has not seen as unopened, and the append of the recording's first
+        event, or of the allowance's next one, is refused if another writer took it."""
         cache = self.repository.cache
         cached: dict[UUID, Agent] = {}
         wanted: dict[UUID, int] = {}
@@ -698,6 +744,8 @@ class Callcraft(Application[UUID]):
             if c.kind is RecognitionKind.KUDOS_GIVEN and c.from_agent is not None
         }
         held = pending.allowances_among(allowance_ids)
+        if remembered and self._rulebook_cache and len(cached) == len(named):
+            return self._remembered_state(cached, keyed, seen, allowance_ids, held)
         for stream in (keyed - seen.keys()) | (allowance_ids - held.keys()):
             wanted[stream] = 0
         next_rulebook = rulebook_id_for(len(self._rulebook_cache) + 1)
@@ -718,12 +766,41 @@ class Callcraft(Application[UUID]):
             first = streams.get(recording_id, [None])[0]
             if isinstance(first, Recording.Recognised):
                 state.recordings[recording_id] = hash(first.fingerprint)
+                self._recording_cache.put(recording_id, state.recordings[recording_id])
         for allowance_id in allowance_ids - held.keys():
             allowance: Any = None
             for allowance_event in streams.get(allowance_id, ()):
                 allowance = allowance_event.mutate(allowance)
             if isinstance(allowance, KudosAllowance):
                 state.allowances[allowance_id] = allowance
+                self._allowance_cache.put(allowance_id, deepcopy(allowance))
+        return state
+
+    def _remembered_state(
+        self,
+        agents: Mapping[UUID, Agent],
+        keyed: set[UUID],
+        seen: dict[UUID, int],
+        allowance_ids: set[UUID],
+        held: dict[UUID, KudosAllowance],
+    ) -> _BatchState:
+        """``_read_state`` from what this process remembers, without a query."""
+        with self._rulebook_cache_lock:
+            published = list(self._rulebook_cache)
+        state = _BatchState(
+            rulebooks=RulebookHistory(tuple(Publication(e, r) for e, r in published)),
+            rulebooks_published=len(published),
+            agents=dict(agents),
+            recordings=seen,
+            allowances=held,
+        )
+        for recording_id in keyed - seen.keys():
+            with suppress(KeyError):
+                state.recordings[recording_id] = self._recording_cache.get(recording_id)
+        for allowance_id in allowance_ids - held.keys():
+            with suppress(KeyError):
+                # A copy: the cached one is shared, and this one will be used.
+                state.allowances[allowance_id] = deepcopy(self._allowance_cache.get(allowance_id))
         return state
 
     def _streams_after(self, wanted: Mapping[UUID, int]) -> dict[UUID, list[Any]]:
