@@ -57,6 +57,8 @@ class StreamsSQLiteRecorder(SQLiteApplicationRecorder):
 
         The rows go first: the insert takes the write lock, so the check that follows, in
         the same transaction, sees every other writer's committed events."""
+        if not stored_events:
+            return []
         try:
             with self.datastore.transaction(commit=True) as c:
                 ids = self._insert_events(c, stored_events)

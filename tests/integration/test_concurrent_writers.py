@@ -338,3 +338,128 @@ def test_threads_racing_kudos_from_one_giver_stay_within_the_cap(centre: Centre)
     assert len(refused) == threads - CAP
     assert all(isinstance(e, KudosCapReached) for e in refused)
     assert_log_holds_exactly(centre.app, [o.recording_id for o in created])
+
+
+# --- a process deciding on what it remembers, while another one writes -----------------------
+
+
+class SteppedWriter:
+    """A writer process that records one list of commands each time it is told to, and
+    remembers what it read and wrote in between (its caches), as a server process does."""
+
+    def __init__(self, tmp_path: Path, env: dict[str, str], steps: list[list[RecordRecognition]]):
+        job = write_job(tmp_path / "stepped.json", env=env, now=NOW, steps=steps)
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "tests.integration.writer_process", str(job)],
+            cwd=ROOT,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        assert json.loads(self._line()).get("ready"), self._failure()
+
+    def _line(self) -> str:
+        assert self.process.stdout is not None
+        return self.process.stdout.readline() or "{}"
+
+    def _failure(self) -> str:
+        self.process.kill()
+        assert self.process.stderr is not None
+        return self.process.stderr.read()
+
+    def step(self) -> list[dict[str, Any]]:
+        assert self.process.stdin is not None
+        self.process.stdin.write("go\n")
+        self.process.stdin.flush()
+        lines = []
+        while "done" not in (line := json.loads(self._line())):
+            assert line, self._failure()
+            lines.append(line)
+        return lines
+
+    def close(self) -> None:
+        self.process.wait(timeout=60)
+        assert self.process.returncode == 0
+
+
+def test_a_process_deciding_on_what_it_remembers_retries_when_another_wrote(
+    centre: Centre, tmp_path: Path
+) -> None:
+    """Another process departs an agent, uses a key, a giver's allowance, transfers an agent
+    and publishes a rulebook after this one cached them all: each recording that decided on
+    a stale memory is refused by the store, read again and decided right."""
+    app = centre.app
+    departing, keyed, receiver, transferred, giver = centre.agents
+    other_giver = keyed
+    shared = initiative(keyed, 7, key="shared")
+    writer = SteppedWriter(
+        tmp_path,
+        centre.env,
+        [
+            # 0: the agents, the allowances, the rulebook get remembered
+            [
+                initiative(departing, 1),
+                initiative(keyed, 2),
+                initiative(transferred, 3),
+                kudos(receiver, giver, 4),
+                kudos(receiver, other_giver, 5),
+            ],
+            # 1: nothing changed since: decided without reading
+            [initiative(departing, 6), kudos(receiver, giver, 8)],
+            # 2: after the other process's writes
+            [
+                initiative(departing, 10),
+                shared,
+                kudos(receiver, giver, 11),
+                kudos(receiver, other_giver, 12),
+                initiative(transferred, 13),
+                initiative(transferred, 14),
+            ],
+            # 3: after a new rulebook
+            [initiative(transferred, 15), initiative(transferred, 16)],
+        ],
+    )
+    try:
+        warm = writer.step()
+        assert all(line.get("created") for line in warm), warm
+        unchanged = writer.step()
+        assert [(line.get("created"), line["reads"]) for line in unchanged] == [(True, 0)] * 2
+
+        app.depart_agent(agent_id=departing, departed_at=NOW, recorded_by="admin", now=NOW)
+        first = app.record(shared, now=NOW)
+        theirs = [
+            first,
+            app.record(kudos(receiver, giver, 20), now=NOW),  # the cap, reached
+            app.record(kudos(receiver, other_giver, 21), now=NOW),
+        ]
+        assert all(outcome.created for outcome in theirs)
+        team = app.form_team(name="Green", formed_by="admin")
+        app.transfer_agent(agent_id=transferred, team_id=team, transferred_by="admin")
+
+        after = writer.step()
+        assert [(line.get("error"), line["reads"]) for line in after] == [
+            ("AgentDeparted", 1),
+            (None, 1),
+            ("KudosCapReached", 1),
+            (None, 1),
+            (None, 1),
+            (None, 0),
+        ]
+        assert (after[1]["recording_id"], after[1]["created"]) == (first.recording_id.hex, False)
+        assert [line.get("created") for line in after[3:]] == [True] * 3
+
+        stricter = rulebook_to_data(load_default_rulebook())
+        stricter["version"] = 2
+        app.publish_rulebook(stricter, effective_from=NOW, published_by="admin", now=NOW)
+        published = writer.step()
+        assert [(line.get("created"), line["reads"]) for line in published] == [
+            (True, 1),
+            (True, 0),
+        ]
+    finally:
+        writer.close()
+    lines = [line for step in (warm, unchanged, after, published) for line in step]
+    created = [UUID(line["recording_id"]) for line in lines if line.get("created")]
+    assert_log_holds_exactly(app, created + [outcome.recording_id for outcome in theirs])

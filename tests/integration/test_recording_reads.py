@@ -7,8 +7,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
+from eventsourcing.persistence import IntegrityError
 
 from api.recorders import StreamsPostgresRecorder, StreamsSQLiteRecorder
 from domain.application import Callcraft
@@ -144,3 +146,28 @@ def test_an_agent_enrolled_after_it_was_looked_up_and_missed_can_be_recorded(
         now=datetime.now(UTC),
     )
     assert centre.app.record(feedback(centre, agent_id=late), now=NOW).created
+
+
+def test_an_append_on_condition_writes_only_when_no_stream_decided_on_has_changed(
+    centre: Centre,
+) -> None:
+    app = centre.app
+    recorder: Any = app.recorder
+    prepared = app.prepare_recordings(
+        [feedback(centre, idempotency_key="if-unchanged")],
+        now=NOW,
+        on_error=lambda _, error: (_ for _ in ()).throw(error),
+    )
+    stored = [app.mapper.to_stored_event(e) for e in prepared.events]
+    before = recorder.max_notification_id()
+    assert recorder.insert_events_unless_changed(stored, {centre.ann: 0, centre.bob: 1}) is None
+    assert recorder.max_notification_id() == before
+    ids = recorder.insert_events_unless_changed(stored, {centre.ann: 1, centre.bob: 1})
+    assert ids == [recorder.max_notification_id()]
+    assert ids[0] > before
+    with pytest.raises(IntegrityError):  # the same (stream, version) again
+        recorder.insert_events_unless_changed(stored, {})
+    assert recorder.insert_events_unless_changed([], {centre.ann: 0}) == []
+    # The refused transactions were ended: every pooled connection still writes.
+    for n in range(8):
+        assert app.record(feedback(centre, note=f"call {n}"), now=NOW).created
