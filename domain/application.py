@@ -250,6 +250,7 @@ class Callcraft(Application[UUID]):
         self.timezone = timezone
         self._rulebook_cache: list[tuple[datetime, Rulebook]] = []
         self._rulebook_cache_lock = Lock()
+        self._rulebook_history: tuple[int, RulebookHistory] | None = None  # of the cache
         # What this process's recordings wrote or read: a giver's allowance of a day (its
         # copy here is never changed), and a keyed recording's hashed fingerprint (its
         # first event never changes). See ``_read_state`` for when they are trusted.
@@ -785,11 +786,10 @@ class Callcraft(Application[UUID]):
         held: dict[UUID, KudosAllowance],
     ) -> _BatchState:
         """``_read_state`` from what this process remembers, without a query."""
-        with self._rulebook_cache_lock:
-            published = list(self._rulebook_cache)
+        published, rulebooks = self._cached_rulebooks()
         state = _BatchState(
-            rulebooks=RulebookHistory(tuple(Publication(e, r) for e, r in published)),
-            rulebooks_published=len(published),
+            rulebooks=rulebooks,
+            rulebooks_published=published,
             agents=dict(agents),
             recordings=seen,
             allowances=held,
@@ -839,9 +839,17 @@ class Callcraft(Application[UUID]):
     def _rulebooks_for(self, new_one_published: bool) -> RulebookHistory:
         if new_one_published or not self._rulebook_cache:
             return self.rulebooks()
+        return self._cached_rulebooks()[1]
+
+    def _cached_rulebooks(self) -> tuple[int, RulebookHistory]:
+        """How many rulebooks are cached, and their history (built once per new one; the
+        cache must not be empty)."""
         with self._rulebook_cache_lock:
-            published = list(self._rulebook_cache)
-        return RulebookHistory(tuple(Publication(e, r) for e, r in published))
+            published = len(self._rulebook_cache)
+            if self._rulebook_history is None or self._rulebook_history[0] != published:
+                history = RulebookHistory(tuple(Publication(e, r) for e, r in self._rulebook_cache))
+                self._rulebook_history = (published, history)
+            return self._rulebook_history
 
     def _allowance_id(self, giver: UUID, occurred_at: datetime) -> UUID:
         return KudosAllowance.create_id(giver, occurred_at.astimezone(self.timezone).date())
