@@ -3,14 +3,16 @@
 Three hooks of the projector, each inside the batch's transaction:
 
 * :func:`note_events` — while a batch is applied: the positions of what happened;
-* :func:`refresh_points` — after a batch is scored: the points versions of the agents it
-  touched (all agents after a rulebook publication);
+* :func:`refresh_points` — after a batch is scored: the points versions of the local days
+  it touched, per agent (all agents after a rulebook publication);
 * :func:`rebuild_points` — at the end of a rebuild: every agent's points versions.
 
 Versions are a pure function of the facts with their positions
 (:func:`domain.timeline.points_versions`), and a later event only ever adds versions from its
 own position on, so recomputing an agent's versions after any batch gives the same rows as a
-rebuild, and a version once written for positions already reached never changes.
+rebuild, and a version once written for positions already reached never changes. A version
+depends only on its group (agent, local day, kind: :func:`domain.timeline.points_versions`),
+so a batch recomputes the versions of the agents' days it touched and leaves the rest.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, Connection, delete, func, select, update
+from sqlalchemy import ColumnElement, Connection, and_, delete, func, or_, select, update
 
 from domain.agents import Agent
 from domain.competencies import ALL_COMPETENCIES, Competency
@@ -206,17 +208,53 @@ def _write_chunk(
     )
 
 
+DAYS_PER_QUERY = 100  # SQLite refuses expressions deeper than 1,000: OR at most this many
+
+
 def refresh_points(ctx: BatchContext, tz: tzinfo) -> None:
-    """Bring the points versions of the agents this batch touched up to date."""
+    """Bring the points versions of the groups this batch touched up to date: every
+    version of each touched agent's touched local day is computed again (a day holds
+    few recognitions), and no other version can have changed."""
     if ctx.every_agent_dirty:
         rebuild_points(ctx.connection, tz)
         return
-    if not ctx.dirty_agents:
+    days = sorted({(agent_id, day) for agent_id, day, _ in ctx.touched_groups})
+    if not days:
         return
-    timeline = load_timeline(ctx.connection)
-    agents = sorted(ctx.dirty_agents)
-    for start in range(0, len(agents), CHUNK):
-        _write_chunk(ctx.connection, agents[start : start + CHUNK], timeline, tz, replace=True)
+    connection = ctx.connection
+    timeline = load_timeline(connection)
+    keys = agent_keys(connection, sorted({agent_id for agent_id, _ in days}))
+    wanted = [(agent_id, day) for agent_id, day in days if agent_id in keys]
+    for start in range(0, len(wanted), DAYS_PER_QUERY):
+        chunk = wanted[start : start + DAYS_PER_QUERY]
+        connection.execute(
+            delete(asof_points).where(
+                or_(
+                    *(
+                        and_(
+                            asof_points.c.agent_key == keys[agent_id],
+                            asof_points.c.day == day.toordinal(),
+                        )
+                        for agent_id, day in chunk
+                    )
+                )
+            )
+        )
+        facts = lifespans_where(
+            connection,
+            or_(
+                *(
+                    and_(recognitions.c.agent_id == agent_id, recognitions.c.local_day == day)
+                    for agent_id, day in chunk
+                )
+            ),
+        )
+        versions = points_versions(facts, timeline, tz)
+        bulk_insert(
+            connection,
+            asof_points,
+            [version_row(keys[v.recognition.agent_id], v) for v in versions],
+        )
 
 
 def rebuild_points(connection: Connection, tz: tzinfo) -> None:

@@ -16,6 +16,12 @@ set-based SQL over the agent's rows, in the database:
   :func:`domain.badges.status_from_steps`. Only the comeback metric pairs feedback one by one,
   so it reads the agent's feedback (and nothing else).
 
+  Most badges need none of that: a tier is decided by the steps up to the one that reached it,
+  so when every step the batch could have changed (the touched groups' days, and for kudos the
+  days of the kudos an agent gave) lies on a later local day than the highest tier's
+  ``earned_at``, and the metric's new value (one aggregate per agent) reaches no further tier,
+  the stored row stands with the new value as its progress. Only the others read steps.
+
 A rulebook publication changes every point: that batch rescores everyone in full instead
 (:func:`projections.scoring.recompute_every_agent`). Property tests hold both paths, a rebuild
 and the pure reference model to the same rows.
@@ -38,6 +44,7 @@ from sqlalchemy import (
     literal,
     or_,
     select,
+    true,
     union_all,
 )
 
@@ -56,7 +63,7 @@ from domain.rulebook import (
     RulebookHistory,
     Thresholds,
 )
-from domain.scoring import AgentScore, score_lines
+from domain.scoring import AgentScore, local_day, score_lines
 from domain.streaks import streak_summary
 from projections.bulk import bulk_update
 from projections.context import ScoringGroup
@@ -67,19 +74,21 @@ from projections.scoring import (
     RETRACTED,
     PeriodRowKey,
     apply_differences,
+    badge_row,
     chunks,
     directory_of,
     point_changes,
     recognition_from_row,
-    write_badges,
     write_profiles,
 )
-from projections.tables import period_xp, recognitions
+from projections.tables import agent_badges, period_xp, recognitions
 
 r = recognitions.c
 SPANS_PER_QUERY = 100  # SQLite refuses expressions deeper than 1,000: OR at most this many
 _LIVE = r.retracted.is_(False)
 _ORDER = (r.occurred_at, r.notification_id, r.recording_id)  # order_key, then the id
+_KUDOS = RecognitionKind.KUDOS_GIVEN.value
+_FEEDBACK = RecognitionKind.FEEDBACK_GIVEN.value
 
 
 def rescore_touched(
@@ -94,11 +103,39 @@ def rescore_touched(
     by_agent: dict[UUID, set[ScoringGroup]] = {}
     for group in groups:
         by_agent.setdefault(group[0], set()).add(group)
+    changed_from = _changed_from(connection, by_agent)
     done = 0
     for chunk in chunks(sorted(set(agent_ids) | set(by_agent))):
         touched = {g for agent_id in chunk for g in by_agent.get(agent_id, ())}
-        done += _rescore_chunk(connection, chunk, touched, history, tz)
+        done += _rescore_chunk(connection, chunk, touched, history, tz, changed_from)
     return done
+
+
+def _changed_from(
+    connection: Connection, by_agent: Mapping[UUID, set[ScoringGroup]]
+) -> dict[UUID, date]:
+    """Per agent, the first local day on which one of its metrics' steps may have changed:
+    its own touched groups, and the kudos groups holding kudos it gave."""
+    since = {agent_id: min(g[1] for g in groups) for agent_id, groups in by_agent.items()}
+    kudos = [g for groups in by_agent.values() for g in groups if g[2] == _KUDOS]
+    for first in range(0, len(kudos), SPANS_PER_QUERY):
+        query = (
+            select(r.from_agent, func.min(r.local_day))
+            .where(
+                r.kind == _KUDOS,
+                r.from_agent.is_not(None),
+                or_(
+                    *(
+                        and_(r.agent_id == agent_id, r.local_day == day)
+                        for agent_id, day, _ in kudos[first : first + SPANS_PER_QUERY]
+                    )
+                ),
+            )
+            .group_by(r.from_agent)
+        )
+        for giver, day in connection.execute(query):
+            since[giver] = min(day, since.get(giver, day))
+    return since
 
 
 def _rescore_chunk(
@@ -107,6 +144,7 @@ def _rescore_chunk(
     groups: set[ScoringGroup],
     history: RulebookHistory,
     tz: tzinfo,
+    changed_from: Mapping[UUID, date],
 ) -> int:
     directory = directory_of(connection, chunk)
     present = [a for a in chunk if a in directory]
@@ -117,7 +155,8 @@ def _rescore_chunk(
     sums = _xp_sums(connection, present)
     active = _active_days(connection, present)
     latest = history.latest
-    statuses = _badge_statuses(connection, present, latest.badges, tz)
+    feedback_changed = {g[0] for g in groups if g[2] == _FEEDBACK}
+    _write_badges(connection, present, latest.badges, changed_from, feedback_changed, tz)
     scores: dict[UUID, AgentScore] = {}
     for agent_id in present:
         total, by_competency = sums.get(agent_id, (0, dict.fromkeys(ALL_COMPETENCIES, 0)))
@@ -127,11 +166,10 @@ def _rescore_chunk(
             xp_by_competency=FrozenMap(by_competency),
             level=level_for(total, latest.level_curve),
             streak=streak_summary(active.get(agent_id, ()), latest.streak_working_days),
-            badges=tuple(statuses[agent_id]),
+            badges=(),  # written above
             lines=(),
         )
     write_profiles(connection, present, directory, scores)
-    write_badges(connection, present, scores)
     _write_periods(connection, changed_days, sums)
     return len(present)
 
@@ -291,6 +329,103 @@ def _apply_periods(
 
 
 # ------------------------------------------------------------------------------- badges
+
+
+def _write_badges(
+    connection: Connection,
+    present: Sequence[UUID],
+    definitions: Sequence[BadgeDefinition],
+    changed_from: Mapping[UUID, date],
+    feedback_changed: set[UUID],
+    tz: tzinfo,
+) -> None:
+    """Bring the ``agent_badges`` rows of ``present`` in line, reading the steps of the
+    badges whose stored tiers a change may have moved only."""
+    existing = {
+        (row.agent_id, row.badge_key): dict(row._mapping)
+        for row in connection.execute(
+            select(agent_badges).where(agent_badges.c.agent_id.in_(present))
+        )
+    }
+    totals = _metric_totals(connection, present, definitions)
+    wanted: dict[tuple[UUID, str], dict[str, Any]] = {}
+    again: dict[int, list[UUID]] = {}  # definition (by index) -> agents whose steps to read
+    for agent_id in present:
+        since = changed_from.get(agent_id)
+        for index, definition in enumerate(definitions):
+            stored = existing.get((agent_id, definition.key))
+            if isinstance(definition.metric, ComebackMetric):
+                kept = None if agent_id in feedback_changed else stored
+            else:
+                kept = _still_standing(stored, totals.get((agent_id, index), 0), since, tz)
+            if kept is None:
+                again.setdefault(index, []).append(agent_id)
+            else:
+                wanted[(agent_id, definition.key)] = kept
+    for index, agents in again.items():
+        definition = definitions[index]
+        for agent_id, statuses in _badge_statuses(connection, agents, [definition], tz).items():
+            wanted[(agent_id, definition.key)] = badge_row(agent_id, statuses[0])
+    apply_differences(connection, agent_badges, ("agent_id", "badge_key"), existing, wanted)
+
+
+def _still_standing(
+    stored: dict[str, Any] | None, total: int, since: date | None, tz: tzinfo
+) -> dict[str, Any] | None:
+    """The stored row with ``total`` as its progress, when no change can have moved its
+    tiers: every changed step lies on a later day than the highest tier's, and ``total``
+    reaches no further tier. None when the steps must be read."""
+    if stored is None:
+        return None
+    if since is None:  # none of the agent's steps changed
+        return stored
+    earned_at = stored["earned_at"]
+    if earned_at is not None and local_day(earned_at, tz) >= since:
+        return None
+    following = stored["next_threshold"]
+    if following is not None and total >= following:
+        return None
+    return {**stored, "progress": total}
+
+
+def _metric_totals(
+    connection: Connection, present: Sequence[UUID], definitions: Sequence[BadgeDefinition]
+) -> dict[tuple[UUID, int], int]:
+    """Each metric's value per agent (comebacks aside), keyed by the definition's index."""
+    sums: list[tuple[int, ColumnElement[Any]]] = []
+    kudos: list[int] = []
+    for index, definition in enumerate(definitions):
+        metric = definition.metric
+        if isinstance(metric, KudosMetric):
+            kudos.append(index)
+            counted: ColumnElement[Any] = case((r.kind == _KUDOS, 1), else_=0)
+        elif isinstance(metric, CompetencyXpMetric):
+            counted = case((and_(r.points > 0, _credits(metric.competency)), r.points), else_=0)
+        elif isinstance(metric, CountMetric):
+            counted = case((and_(true(), *_count_filters(metric)), 1), else_=0)
+        else:
+            continue
+        sums.append((index, func.sum(counted)))
+    totals: dict[tuple[UUID, int], int] = {}
+    if sums:
+        query = (
+            select(r.agent_id, *(column for _, column in sums))
+            .where(r.agent_id.in_(present), _LIVE)
+            .group_by(r.agent_id)
+        )
+        for agent_id, *values in connection.execute(query):
+            for (index, _), value in zip(sums, values, strict=True):
+                totals[(agent_id, index)] = int(value or 0)
+    if kudos:
+        query = (
+            select(r.from_agent, func.count())
+            .where(r.from_agent.in_(present), r.kind == _KUDOS, _LIVE)
+            .group_by(r.from_agent)
+        )
+        for giver, given in connection.execute(query):
+            for index in kudos:
+                totals[(giver, index)] = totals.get((giver, index), 0) + int(given)
+    return totals
 
 
 def _badge_statuses(

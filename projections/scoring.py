@@ -15,6 +15,7 @@ from uuid import UUID
 
 from sqlalchemy import Connection, Row, Table, select
 
+from domain.badges import BadgeStatus
 from domain.competencies import ALL_COMPETENCIES, Competency
 from domain.facts import AgentHistory, FeedbackKind, Recognition, RecognitionKind
 from domain.periods import PeriodKey, period_totals
@@ -305,19 +306,21 @@ def write_profiles(
 
 
 def badge_values(score: AgentScore) -> dict[str, dict[str, Any]]:
-    rows: dict[str, dict[str, Any]] = {}
-    for status in score.badges:
-        last = status.earned[-1] if status.earned else None
-        rows[status.key] = {
-            "agent_id": score.agent_id,
-            "badge_key": status.key,
-            "tier": status.tier,
-            "progress": status.progress,
-            "next_threshold": status.next_threshold,
-            "earned_at": last.earned_at if last else None,
-            "evidence": [str(r) for r in last.evidence] if last else [],
-        }
-    return rows
+    return {status.key: badge_row(score.agent_id, status) for status in score.badges}
+
+
+def badge_row(agent_id: UUID, status: BadgeStatus) -> dict[str, Any]:
+    """The ``agent_badges`` row of ``agent_id``'s ``status``."""
+    last = status.earned[-1] if status.earned else None
+    return {
+        "agent_id": agent_id,
+        "badge_key": status.key,
+        "tier": status.tier,
+        "progress": status.progress,
+        "next_threshold": status.next_threshold,
+        "earned_at": last.earned_at if last else None,
+        "evidence": [str(r) for r in last.evidence] if last else [],
+    }
 
 
 def write_badges(
