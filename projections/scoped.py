@@ -8,8 +8,10 @@ What else an agent's rows hold follows from the stored points and facts, and is 
 set-based SQL over the agent's rows, in the database:
 
 * XP per competency and in total: sums (the profile, and the "all" period);
-* week and month XP: sums per local day, over the periods whose points changed;
-* the streak: the distinct local days with a recognition;
+* week and month XP: the stored rows plus the points the rescored groups gained or lost;
+* the streak: the stored one, extended by the touched days when they only gained
+  recognitions and none lies before its last active day (the live case); otherwise from
+  the distinct local days with a recognition;
 * badges, per definition of the newest rulebook: the metric's value and its first steps in
   ``order_key`` order, up to the one that reaches the highest threshold it reaches — all that
   decides the tiers, their dates and their evidence — handed to the domain's own
@@ -29,7 +31,8 @@ and the pure reference model to the same rows.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import date, timedelta, tzinfo
 from typing import Any
 from uuid import UUID
@@ -64,13 +67,14 @@ from domain.rulebook import (
     Thresholds,
 )
 from domain.scoring import AgentScore, local_day, score_lines
-from domain.streaks import streak_summary
+from domain.streaks import StreakSummary, next_working_day, streak_summary
 from projections.bulk import bulk_update
 from projections.context import ScoringGroup
 from projections.scoring import (
     FACT_COLUMNS,
     PERIOD_COLUMNS,
     PERIOD_KEYS,
+    RECORDING_ID,
     RETRACTED,
     PeriodRowKey,
     apply_differences,
@@ -81,12 +85,13 @@ from projections.scoring import (
     recognition_from_row,
     write_profiles,
 )
-from projections.tables import agent_badges, period_xp, recognitions
+from projections.tables import agent_badges, agent_profiles, period_xp, recognitions
 
 r = recognitions.c
 SPANS_PER_QUERY = 100  # SQLite refuses expressions deeper than 1,000: OR at most this many
 _LIVE = r.retracted.is_(False)
 _ORDER = (r.occurred_at, r.notification_id, r.recording_id)  # order_key, then the id
+COMPETENCIES, POINTS = 4, 11  # in a row of FACT_COLUMNS
 _KUDOS = RecognitionKind.KUDOS_GIVEN.value
 _FEEDBACK = RecognitionKind.FEEDBACK_GIVEN.value
 
@@ -151,10 +156,10 @@ def _rescore_chunk(
     if not present:
         return 0
     known = set(present)
-    changed_days = _rescore_groups(connection, {g for g in groups if g[0] in known}, history, tz)
+    rescored = _rescore_groups(connection, {g for g in groups if g[0] in known}, history, tz)
     sums = _xp_sums(connection, present)
-    active = _active_days(connection, present)
     latest = history.latest
+    streaks = _streaks(connection, present, rescored, latest.streak_working_days)
     feedback_changed = {g[0] for g in groups if g[2] == _FEEDBACK}
     _write_badges(connection, present, latest.badges, changed_from, feedback_changed, tz)
     scores: dict[UUID, AgentScore] = {}
@@ -165,44 +170,73 @@ def _rescore_chunk(
             xp_total=total,
             xp_by_competency=FrozenMap(by_competency),
             level=level_for(total, latest.level_curve),
-            streak=streak_summary(active.get(agent_id, ()), latest.streak_working_days),
+            streak=streaks[agent_id],
             badges=(),  # written above
             lines=(),
         )
     write_profiles(connection, present, directory, scores)
-    _write_periods(connection, changed_days, sums)
+    _write_periods(connection, rescored.deltas, sums)
     return len(present)
 
 
 # ------------------------------------------------------------------------------ points
 
+DayDeltas = dict[date, dict[str, int]]
+"""Per local day, how much each competency's XP (and the total, under ``TOTAL``) changed."""
+
+
+@dataclass
+class Rescored:
+    """What rescoring the touched groups changed, per agent."""
+
+    deltas: dict[UUID, DayDeltas] = field(default_factory=dict)
+    days: dict[UUID, set[date]] = field(default_factory=dict)  # the touched groups' days
+    retracted: set[UUID] = field(default_factory=set)  # a touched group holds a retraction
+
 
 def _rescore_groups(
     connection: Connection, groups: set[ScoringGroup], history: RulebookHistory, tz: tzinfo
-) -> dict[UUID, set[date]]:
-    """Score the touched groups again; return the local days whose points changed."""
+) -> Rescored:
+    """Score the touched groups again, and say by how much each day's XP changed."""
+    outcome = Rescored()
     if not groups:
-        return {}
-    agent_ids = sorted({g[0] for g in groups})
-    days = sorted({g[1] for g in groups})
+        return outcome
+    for agent_id, day, _ in groups:
+        outcome.days.setdefault(agent_id, set()).add(day)
+    pairs = sorted({(g[0], g[1]) for g in groups})
     members: dict[ScoringGroup, list[Any]] = {}
-    query = select(*FACT_COLUMNS, r.local_day).where(
-        r.agent_id.in_(agent_ids), r.local_day.in_(days)
-    )
-    for row in connection.execute(query):
-        group = (row[2], row[-1], row[3])  # agent, local day, kind
-        if group in groups:
-            members.setdefault(group, []).append(row)
+    for first in range(0, len(pairs), SPANS_PER_QUERY):
+        query = select(*FACT_COLUMNS, r.local_day).where(
+            or_(
+                *(
+                    and_(r.agent_id == agent_id, r.local_day == day)
+                    for agent_id, day in pairs[first : first + SPANS_PER_QUERY]
+                )
+            )
+        )
+        for row in connection.execute(query):
+            group = (row[2], row[-1], row[3])  # agent, local day, kind
+            if group in groups:
+                members.setdefault(group, []).append(row)
     changes: list[dict[str, Any]] = []
-    changed: dict[UUID, set[date]] = {}
     for (agent_id, day, _), rows in members.items():
         live = tuple(recognition_from_row(row) for row in rows if not row[RETRACTED])
+        if len(live) < len(rows):
+            outcome.retracted.add(agent_id)
         found = point_changes(rows, score_lines(live, history, tz))
-        if found:
-            changes += found
-            changed.setdefault(agent_id, set()).add(day)
+        if not found:
+            continue
+        changes += found
+        by_id = {row[RECORDING_ID]: row for row in rows}
+        deltas = outcome.deltas.setdefault(agent_id, {}).setdefault(day, {})
+        for change in found:
+            row = by_id[change["b_recording_id"]]
+            delta = change["points"] - int(row[POINTS] or 0)
+            if delta:
+                for column in (TOTAL, *row[COMPETENCIES].split(";")):
+                    deltas[column] = deltas.get(column, 0) + delta
     bulk_update(connection, recognitions, ("recording_id",), changes)
-    return changed
+    return outcome
 
 
 # ------------------------------------------------------------------------ XP and streaks
@@ -248,6 +282,64 @@ def _active_days(connection: Connection, present: Sequence[UUID]) -> dict[UUID, 
     return days
 
 
+def _streaks(
+    connection: Connection,
+    present: Sequence[UUID],
+    rescored: Rescored,
+    working_days: Collection[int],
+) -> dict[UUID, StreakSummary]:
+    """Each agent's streak. An agent's active days change only on its touched days; when
+    those only gained recognitions and none lies before the stored last active day (the
+    live case: recognitions of today), the stored streak is extended by them; otherwise the
+    agent's active days are read."""
+    stored = {
+        row[0]: StreakSummary(row[1], row[2], row[3])
+        for row in connection.execute(
+            select(
+                agent_profiles.c.agent_id,
+                agent_profiles.c.best_streak,
+                agent_profiles.c.streak_run,
+                agent_profiles.c.last_active_day,
+            ).where(agent_profiles.c.agent_id.in_(present))
+        )
+    }
+    streaks: dict[UUID, StreakSummary] = {}
+    again: list[UUID] = []
+    for agent_id in present:
+        before = stored.get(agent_id)
+        days = rescored.days.get(agent_id)
+        if before is not None and not days:
+            streaks[agent_id] = before
+        elif (
+            before is None
+            or agent_id in rescored.retracted
+            or (before.last_active_day is not None and min(days or ()) < before.last_active_day)
+        ):
+            again.append(agent_id)
+        else:
+            streaks[agent_id] = _extended(before, sorted(days or ()), working_days)
+    if again:
+        active = _active_days(connection, again)
+        for agent_id in again:
+            streaks[agent_id] = streak_summary(active.get(agent_id, ()), working_days)
+    return streaks
+
+
+def _extended(
+    summary: StreakSummary, days: Sequence[date], working_days: Collection[int]
+) -> StreakSummary:
+    """:func:`domain.streaks.streak_summary` of the days ``summary`` summarises and ``days``
+    (sorted, none before ``summary.last_active_day``)."""
+    best, run, last = summary.best, summary.run, summary.last_active_day
+    for day in days:
+        if day.isoweekday() not in working_days or day == last:
+            continue
+        run = run + 1 if last is not None and day == next_working_day(last, working_days) else 1
+        best = max(best, run)
+        last = day
+    return StreakSummary(best=best, run=run, last_active_day=last)
+
+
 # ------------------------------------------------------------------------------ periods
 
 
@@ -260,58 +352,44 @@ def _periods_of(day: date) -> tuple[tuple[str, date, date], ...]:
 
 
 def _write_periods(
-    connection: Connection, changed: Mapping[UUID, set[date]], sums: Mapping[UUID, XpSums]
+    connection: Connection, deltas: Mapping[UUID, DayDeltas], sums: Mapping[UUID, XpSums]
 ) -> None:
-    """Bring the ``period_xp`` rows of the periods whose points changed in line."""
-    if not changed:
+    """Bring the ``period_xp`` rows of the periods whose points changed in line: the stored
+    week and month rows plus the changes, and the "all" rows from the sums."""
+    if not deltas:
         return
-    periods: dict[UUID, set[tuple[str, date, date]]] = {}
-    conditions = []
-    for agent_id, days in changed.items():
-        spans = periods[agent_id] = {p for day in days for p in _periods_of(day)}
-        for _, first, end in spans:
-            conditions.append(and_(r.agent_id == agent_id, r.local_day >= first, r.local_day < end))
-    by_day: dict[UUID, dict[date, XpSums]] = {}  # a day in two spans comes back twice
-    for first_condition in range(0, len(conditions), SPANS_PER_QUERY):
-        query = (
-            select(r.agent_id, r.local_day, *_XP_COLUMNS)
-            .where(
-                _LIVE,
-                r.points > 0,
-                or_(*conditions[first_condition : first_condition + SPANS_PER_QUERY]),
-            )
-            .group_by(r.agent_id, r.local_day)
-        )
-        for row in connection.execute(query):
-            by_day.setdefault(row[0], {})[row[1]] = _sums(row[2:])
-    wanted: dict[PeriodRowKey, int] = {}
     touched: set[tuple[str, date, UUID]] = set()
-    for agent_id, spans in periods.items():
-        totals: dict[tuple[str, date], XpSums] = {
-            ("all", ALL_TIME_START): sums.get(agent_id, (0, {}))
-        }
-        for window, first, end in spans:
-            total = 0
-            by_competency = dict.fromkeys(ALL_COMPETENCIES, 0)
-            for day, (day_total, day_competencies) in by_day.get(agent_id, {}).items():
-                if first <= day < end:
-                    total += day_total
-                    for c, xp in day_competencies.items():
-                        by_competency[c] += xp
-            totals[(window, first)] = (total, by_competency)
-        for (window, first), (total, by_competency) in totals.items():
-            touched.add((window, first, agent_id))
-            for column, xp in ((TOTAL, total), *((c.value, v) for c, v in by_competency.items())):
-                if xp:
-                    wanted[(window, first, column, agent_id)] = xp
-    _apply_periods(connection, touched, wanted)
+    added: dict[PeriodRowKey, int] = {}
+    for agent_id, days in deltas.items():
+        touched.add(("all", ALL_TIME_START, agent_id))
+        for day, columns in days.items():
+            for window, first, _ in _periods_of(day):
+                touched.add((window, first, agent_id))
+                for column, delta in columns.items():
+                    key = (window, first, column, agent_id)
+                    added[key] = added.get(key, 0) + delta
+    existing = _existing_periods(connection, touched)
+    wanted: dict[PeriodRowKey, int] = {}
+    for key, values in existing.items():
+        if key[0] != "all":
+            wanted[key] = int(values["xp"])
+    for key, delta in added.items():
+        wanted[key] = wanted.get(key, 0) + delta
+    for agent_id in deltas:
+        total, by_competency = sums.get(agent_id, (0, {}))
+        for column, xp in ((TOTAL, total), *((c.value, v) for c, v in by_competency.items())):
+            wanted[("all", ALL_TIME_START, column, agent_id)] = xp
+    rows = {
+        key: {**dict(zip(PERIOD_KEYS, key, strict=True)), "xp": xp}
+        for key, xp in wanted.items()
+        if xp
+    }
+    apply_differences(connection, period_xp, PERIOD_KEYS, existing, rows)
 
 
-def _apply_periods(
-    connection: Connection,
-    touched: set[tuple[str, date, UUID]],
-    wanted: Mapping[PeriodRowKey, int],
-) -> None:
+def _existing_periods(
+    connection: Connection, touched: set[tuple[str, date, UUID]]
+) -> dict[PeriodRowKey, dict[str, Any]]:
     agent_ids = sorted({t[2] for t in touched}, key=str)
     starts = sorted({t[1] for t in touched})
     existing: dict[PeriodRowKey, dict[str, Any]] = {}
@@ -322,10 +400,7 @@ def _apply_periods(
         window, start, competency, agent_id, _ = row
         if (window, start, agent_id) in touched:
             existing[(window, start, competency, agent_id)] = dict(row._mapping)
-    rows = {
-        key: {**dict(zip(PERIOD_KEYS, key, strict=True)), "xp": xp} for key, xp in wanted.items()
-    }
-    apply_differences(connection, period_xp, PERIOD_KEYS, existing, rows)
+    return existing
 
 
 # ------------------------------------------------------------------------------- badges

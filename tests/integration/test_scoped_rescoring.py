@@ -181,3 +181,87 @@ def test_rescoring_the_touched_groups_equals_scoring_every_agent_again(
                 assert rescored == _derived(connection)
         finally:
             engine.dispose()
+
+
+@PROPERTY
+@given(
+    history=st.sampled_from(STARTS).flatmap(
+        lambda start: agent_histories(start=start, min_received=8, max_received=40, max_given=8)
+    ),
+    rulebooks=reachable_rulebooks() | rulebook_histories(),
+    timezone=timezones(),
+    in_order=st.booleans(),
+    batch_of=st.lists(st.integers(0, 3), min_size=48, max_size=48),
+    retracted_in=st.lists(st.none() | st.integers(0, 3), min_size=48, max_size=48),
+)
+def test_scoped_batch_after_scoped_batch_equals_scoring_every_agent_again(
+    database: Database,
+    history: AgentHistory,
+    rulebooks: RulebookHistory,
+    timezone: tzinfo,
+    in_order: bool,
+    batch_of: list[int],
+    retracted_in: list[int | None],
+) -> None:
+    """Four batches, each rescored from the rows the batches before it left (badges kept or
+    read again, streaks extended or read again, periods moved by their changes), recognitions
+    retracted in their own batch or a later one; ``in_order``: each batch holds later
+    recognitions than the one before (the live case), so the stored rows mostly stand."""
+    everything = [*history.received, *history.kudos_given]
+    if in_order:
+        everything.sort(key=lambda r: r.order_key)
+        batches = sorted(batch_of[i % len(batch_of)] for i in range(len(everything)))
+    else:
+        batches = [batch_of[i % len(batch_of)] for i in range(len(everything))]
+    with fresh_database(database.kind) as db:
+        engine = db.read_engine()
+        try:
+            create_all(engine)
+            with engine.begin() as connection:
+                connection.execute(
+                    insert(agents).values(
+                        agent_id=history.agent_id,
+                        handle="ann",
+                        name="Ann",
+                        team_id=history.agent_id,
+                        enrolled_at=datetime(2023, 1, 1, tzinfo=UTC),
+                    )
+                )
+                for batch in range(4):
+                    new = [r for r, b in zip(everything, batches, strict=True) if b == batch]
+                    gone = [
+                        r
+                        for i, (r, b) in enumerate(zip(everything, batches, strict=True))
+                        if b <= batch and retracted_in[i % len(retracted_in)] == batch
+                    ]
+                    if new:
+                        connection.execute(insert(recognitions), [_row(r, timezone) for r in new])
+                    for recognition in gone:
+                        connection.execute(
+                            update(recognitions)
+                            .where(recognitions.c.recording_id == recognition.recording_id)
+                            .values(retracted=True)
+                        )
+                    touched = [*new, *gone]
+                    groups = {
+                        (r.agent_id, r.occurred_at.astimezone(timezone).date(), r.kind.value)
+                        for r in touched
+                    }
+                    dirty = {r.agent_id for r in touched} | {
+                        r.from_agent for r in touched if r.from_agent
+                    }
+                    dirty.add(history.agent_id)  # an agent dirty without a change of its own
+                    scoped.rescore_touched(connection, dirty, groups, rulebooks, timezone)
+                rescored = _derived(connection)
+
+                for table in DERIVED_TABLES:
+                    connection.execute(delete(table))
+                connection.execute(
+                    update(recognitions).values(
+                        points=0, rulebook_version=None, rule=None, capped=False
+                    )
+                )
+                recompute_every_agent(connection, rulebooks, timezone)
+                assert rescored == _derived(connection)
+        finally:
+            engine.dispose()
