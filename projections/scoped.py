@@ -51,9 +51,9 @@ from sqlalchemy import (
     union_all,
 )
 
-from domain.badges import MetricStep, comeback_steps, status_from_steps
+from domain.badges import MetricStep, comeback_steps, matches_count, status_from_steps
 from domain.competencies import ALL_COMPETENCIES, Competency
-from domain.facts import RecognitionKind
+from domain.facts import Recognition, RecognitionKind
 from domain.levels import level_for
 from domain.periods import ALL_TIME_START, TOTAL, month_start, week_start
 from domain.rulebook import (
@@ -68,7 +68,7 @@ from domain.rulebook import (
 )
 from domain.scoring import AgentScore, local_day, score_lines
 from domain.streaks import StreakSummary, next_working_day, streak_summary
-from projections.bulk import bulk_update
+from projections.bulk import bulk_delete, bulk_insert, bulk_update
 from projections.context import ScoringGroup
 from projections.scoring import (
     FACT_COLUMNS,
@@ -93,7 +93,6 @@ _LIVE = r.retracted.is_(False)
 _ORDER = (r.occurred_at, r.notification_id, r.recording_id)  # order_key, then the id
 COMPETENCIES, POINTS = 4, 11  # in a row of FACT_COLUMNS
 _KUDOS = RecognitionKind.KUDOS_GIVEN.value
-_FEEDBACK = RecognitionKind.FEEDBACK_GIVEN.value
 
 
 def rescore_touched(
@@ -108,20 +107,21 @@ def rescore_touched(
     by_agent: dict[UUID, set[ScoringGroup]] = {}
     for group in groups:
         by_agent.setdefault(group[0], set()).add(group)
-    changed_from = _changed_from(connection, by_agent)
+    changed_from, givers = _changed_from(connection, by_agent)
     done = 0
     for chunk in chunks(sorted(set(agent_ids) | set(by_agent))):
         touched = {g for agent_id in chunk for g in by_agent.get(agent_id, ())}
-        done += _rescore_chunk(connection, chunk, touched, history, tz, changed_from)
+        done += _rescore_chunk(connection, chunk, touched, history, tz, changed_from, givers)
     return done
 
 
 def _changed_from(
     connection: Connection, by_agent: Mapping[UUID, set[ScoringGroup]]
-) -> dict[UUID, date]:
+) -> tuple[dict[UUID, date], set[UUID]]:
     """Per agent, the first local day on which one of its metrics' steps may have changed:
-    its own touched groups, and the kudos groups holding kudos it gave."""
+    its own touched groups, and the kudos groups holding kudos it gave; and the givers."""
     since = {agent_id: min(g[1] for g in groups) for agent_id, groups in by_agent.items()}
+    givers: set[UUID] = set()
     kudos = [g for groups in by_agent.values() for g in groups if g[2] == _KUDOS]
     for first in range(0, len(kudos), SPANS_PER_QUERY):
         query = (
@@ -140,7 +140,8 @@ def _changed_from(
         )
         for giver, day in connection.execute(query):
             since[giver] = min(day, since.get(giver, day))
-    return since
+            givers.add(giver)
+    return since, givers
 
 
 def _rescore_chunk(
@@ -150,6 +151,7 @@ def _rescore_chunk(
     history: RulebookHistory,
     tz: tzinfo,
     changed_from: Mapping[UUID, date],
+    givers: set[UUID],
 ) -> int:
     directory = directory_of(connection, chunk)
     present = [a for a in chunk if a in directory]
@@ -160,8 +162,7 @@ def _rescore_chunk(
     sums = _xp_sums(connection, present)
     latest = history.latest
     streaks = _streaks(connection, present, rescored, latest.streak_working_days)
-    feedback_changed = {g[0] for g in groups if g[2] == _FEEDBACK}
-    _write_badges(connection, present, latest.badges, changed_from, feedback_changed, tz)
+    _write_badges(connection, present, latest.badges, changed_from, rescored, givers, tz)
     scores: dict[UUID, AgentScore] = {}
     for agent_id in present:
         total, by_competency = sums.get(agent_id, (0, dict.fromkeys(ALL_COMPETENCIES, 0)))
@@ -192,6 +193,7 @@ class Rescored:
     deltas: dict[UUID, DayDeltas] = field(default_factory=dict)
     days: dict[UUID, set[date]] = field(default_factory=dict)  # the touched groups' days
     retracted: set[UUID] = field(default_factory=set)  # a touched group holds a retraction
+    facts: dict[UUID, list[Recognition]] = field(default_factory=dict)  # the touched groups'
 
 
 def _rescore_groups(
@@ -220,7 +222,9 @@ def _rescore_groups(
                 members.setdefault(group, []).append(row)
     changes: list[dict[str, Any]] = []
     for (agent_id, day, _), rows in members.items():
-        live = tuple(recognition_from_row(row) for row in rows if not row[RETRACTED])
+        facts = [recognition_from_row(row) for row in rows]
+        outcome.facts.setdefault(agent_id, []).extend(facts)
+        live = tuple(f for f, row in zip(facts, rows, strict=True) if not row[RETRACTED])
         if len(live) < len(rows):
             outcome.retracted.add(agent_id)
         found = point_changes(rows, score_lines(live, history, tz))
@@ -411,65 +415,119 @@ def _write_badges(
     present: Sequence[UUID],
     definitions: Sequence[BadgeDefinition],
     changed_from: Mapping[UUID, date],
-    feedback_changed: set[UUID],
+    rescored: Rescored,
+    givers: set[UUID],
     tz: tzinfo,
 ) -> None:
-    """Bring the ``agent_badges`` rows of ``present`` in line, reading the steps of the
-    badges whose stored tiers a change may have moved only."""
+    """Bring the ``agent_badges`` rows of ``present`` in line. A badge whose metric no
+    recognition of the agent's touched groups (nor, for kudos, a kudos it gave) counts for
+    keeps its row; one whose stored tiers no change can have moved gets its new value as
+    progress; only the others read their steps."""
+    light = (
+        agent_badges.c.agent_id,
+        agent_badges.c.badge_key,
+        agent_badges.c.earned_at,
+        agent_badges.c.next_threshold,
+        agent_badges.c.progress,
+    )
     existing = {
-        (row.agent_id, row.badge_key): dict(row._mapping)
-        for row in connection.execute(
-            select(agent_badges).where(agent_badges.c.agent_id.in_(present))
-        )
+        (row[0], row[1]): row
+        for row in connection.execute(select(*light).where(agent_badges.c.agent_id.in_(present)))
     }
-    totals = _metric_totals(connection, present, definitions)
-    wanted: dict[tuple[UUID, str], dict[str, Any]] = {}
+    affected: dict[tuple[UUID, int], bool] = {}
+    for agent_id in present:
+        facts = rescored.facts.get(agent_id, ())
+        gave = agent_id in givers
+        for index, definition in enumerate(definitions):
+            if (facts or gave) and _counts_any(definition.metric, facts, gave):
+                affected[(agent_id, index)] = True
+    totals = _metric_totals(connection, affected, definitions)
+    progress: list[dict[str, Any]] = []
     again: dict[int, list[UUID]] = {}  # definition (by index) -> agents whose steps to read
     for agent_id in present:
         since = changed_from.get(agent_id)
         for index, definition in enumerate(definitions):
             stored = existing.get((agent_id, definition.key))
-            if isinstance(definition.metric, ComebackMetric):
-                kept = None if agent_id in feedback_changed else stored
-            else:
-                kept = _still_standing(stored, totals.get((agent_id, index), 0), since, tz)
-            if kept is None:
+            if stored is None:
                 again.setdefault(index, []).append(agent_id)
-            else:
-                wanted[(agent_id, definition.key)] = kept
+            elif (agent_id, index) not in affected:
+                continue
+            elif isinstance(definition.metric, ComebackMetric) or not _still_standing(
+                stored, totals.get((agent_id, index), 0), since, tz
+            ):
+                again.setdefault(index, []).append(agent_id)
+            elif stored[4] != totals.get((agent_id, index), 0):
+                progress.append(
+                    {
+                        "b_agent_id": agent_id,
+                        "b_badge_key": definition.key,
+                        "progress": totals.get((agent_id, index), 0),
+                    }
+                )
+    inserts: list[dict[str, Any]] = []
+    updates: list[dict[str, Any]] = []
     for index, agents in again.items():
         definition = definitions[index]
         for agent_id, statuses in _badge_statuses(connection, agents, [definition], tz).items():
-            wanted[(agent_id, definition.key)] = badge_row(agent_id, statuses[0])
-    apply_differences(connection, agent_badges, ("agent_id", "badge_key"), existing, wanted)
+            row = badge_row(agent_id, statuses[0])
+            if (agent_id, definition.key) in existing:
+                updates.append(
+                    {
+                        "b_agent_id": agent_id,
+                        "b_badge_key": definition.key,
+                        **{k: v for k, v in row.items() if k not in ("agent_id", "badge_key")},
+                    }
+                )
+            else:
+                inserts.append(row)
+    keys = {definition.key for definition in definitions}
+    gone = [{"b_agent_id": a, "b_badge_key": k} for a, k in existing if k not in keys]
+    badge_keys = ("agent_id", "badge_key")
+    bulk_delete(connection, agent_badges, badge_keys, gone)
+    bulk_insert(connection, agent_badges, inserts)
+    bulk_update(connection, agent_badges, badge_keys, updates)
+    bulk_update(connection, agent_badges, badge_keys, progress)
 
 
-def _still_standing(
-    stored: dict[str, Any] | None, total: int, since: date | None, tz: tzinfo
-) -> dict[str, Any] | None:
-    """The stored row with ``total`` as its progress, when no change can have moved its
-    tiers: every changed step lies on a later day than the highest tier's, and ``total``
-    reaches no further tier. None when the steps must be read."""
-    if stored is None:
-        return None
-    if since is None:  # none of the agent's steps changed
-        return stored
-    earned_at = stored["earned_at"]
-    if earned_at is not None and local_day(earned_at, tz) >= since:
-        return None
-    following = stored["next_threshold"]
-    if following is not None and total >= following:
-        return None
-    return {**stored, "progress": total}
+def _counts_any(metric: Any, facts: Sequence[Recognition], gave: bool) -> bool:
+    """Whether ``metric`` counts any of ``facts`` (received; retracted or not), or, for
+    kudos, the agent gave some of the batch's kudos: if not, its steps did not change."""
+    if isinstance(metric, KudosMetric):
+        return gave or any(f.kind is RecognitionKind.KUDOS_GIVEN for f in facts)
+    if isinstance(metric, ComebackMetric):
+        return any(f.kind is RecognitionKind.FEEDBACK_GIVEN for f in facts)
+    if isinstance(metric, CompetencyXpMetric):
+        return any(metric.competency in f.competencies for f in facts)
+    assert isinstance(metric, CountMetric)
+    return any(matches_count(metric, f) for f in facts)
+
+
+def _still_standing(stored: Sequence[Any], total: int, since: date | None, tz: tzinfo) -> bool:
+    """Whether no change can have moved the stored row's tiers (only its progress, now
+    ``total``): every changed step lies on a later day than the highest tier's, and
+    ``total`` reaches no further tier. ``stored``: (agent, key, earned_at, next threshold,
+    progress)."""
+    earned_at, following = stored[2], stored[3]
+    if since is not None and earned_at is not None and local_day(earned_at, tz) >= since:
+        return False
+    return following is None or total < following
 
 
 def _metric_totals(
-    connection: Connection, present: Sequence[UUID], definitions: Sequence[BadgeDefinition]
+    connection: Connection,
+    wanted: Mapping[tuple[UUID, int], bool],
+    definitions: Sequence[BadgeDefinition],
 ) -> dict[tuple[UUID, int], int]:
-    """Each metric's value per agent (comebacks aside), keyed by the definition's index."""
+    """The values of the ``wanted`` (agent, definition index) metrics (comebacks aside)."""
+    if not wanted:
+        return {}
+    present = sorted({agent_id for agent_id, _ in wanted})
+    indexes = {index for _, index in wanted}
     sums: list[tuple[int, ColumnElement[Any]]] = []
     kudos: list[int] = []
     for index, definition in enumerate(definitions):
+        if index not in indexes:
+            continue
         metric = definition.metric
         if isinstance(metric, KudosMetric):
             kudos.append(index)
