@@ -27,8 +27,10 @@ SEAL_BATCHES_PER_ROUND = 10  # a long backlog is sealed over several rounds, bet
 class ProjectorThread:
     """Runs ``Projector.run_forever`` in a daemon thread until ``stop()``.
 
-    An error in one round is logged and the loop carries on after the poll interval (the
-    projection's tracking position makes every retry safe)."""
+    Between rounds it waits for the poll interval or for :meth:`Projector.wake` (a write of
+    this process, or a read-your-writes wait), whichever comes first. An error in one round
+    is logged and the loop carries on after the poll interval (the projection's tracking
+    position makes every retry safe)."""
 
     def __init__(
         self,
@@ -59,13 +61,15 @@ class ProjectorThread:
                 self.projector.catch_up()
                 if self.after_round is not None:
                     self.after_round()
-                self._stop.wait(self.poll_seconds)
+                if not self._stop.is_set():
+                    self.projector.idle(self.poll_seconds)
             except Exception:
                 log.exception("the projector failed; retrying after %ss", self.poll_seconds)
                 self._stop.wait(max(self.poll_seconds, 1.0))
 
     def stop(self, timeout: float = STOP_TIMEOUT_SECONDS) -> None:
         self._stop.set()
+        self.projector.wake()
         if self._thread is not None:
             self._thread.join(timeout)
             self._thread = None

@@ -27,6 +27,7 @@ from datetime import UTC
 from sqlalchemy import Engine
 
 from bench.data import NOW, command_for
+from bench.places import Place
 from domain.application import Callcraft
 from projections.projector import Projector
 
@@ -37,6 +38,84 @@ class LiveLag:
     rate: float  # recordings per second the writer reached
 
 
+PROCESS_POLL_SECONDS = 0.01
+
+
+def live_lag_separate(
+    app: Callcraft,
+    place: Place,
+    rows: list[dict[str, str]],
+    target_rate: float,
+    poll_seconds: float = PROCESS_POLL_SECONDS,
+) -> Callable[[], LiveLag]:
+    """The live lag with the projector in a process of its own (``callcraft project``'s
+    loop, polling every ``poll_seconds``), the writer alone in this one."""
+    commands = [command_for(row) for row in rows]
+
+    def run() -> LiveLag:
+        child = subprocess.Popen(  # noqa: S603 - our own interpreter and module
+            [
+                sys.executable,
+                "-m",
+                "bench.projector_process",
+                place.database_url,
+                place.read_url,
+                place.schema or "",
+                str(poll_seconds),
+            ],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert child.stdin is not None
+        assert child.stdout is not None
+        output = child.stdout
+        if not output.readline().startswith("ready"):
+            raise RuntimeError("the projector process did not start")
+        visible: list[tuple[int, float]] = []
+
+        def read() -> None:
+            for line in output:
+                position, at = line.split()
+                visible.append((int(position), float(at)))
+
+        reader = threading.Thread(target=read, name="bench-projector-output", daemon=True)
+        reader.start()
+        committed: list[tuple[int, float]] = []
+        started = time.monotonic()
+        for index, command in enumerate(commands):
+            due = started + index / target_rate
+            pause = due - time.monotonic()
+            if pause > 0:
+                time.sleep(pause)
+            app.record(command, now=NOW)
+            committed.append((app.recorder.max_notification_id() or 0, time.monotonic()))
+        reached = len(commands) / (time.monotonic() - started)
+        last = committed[-1][0]
+        deadline = time.monotonic() + 120
+        while (not visible or visible[-1][0] < last) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        child.stdin.close()
+        child.wait(30)
+        reader.join(5)
+        return LiveLag(_lags(committed, visible), reached)
+
+    return run
+
+
+def _lags(committed: list[tuple[int, float]], visible: list[tuple[int, float]]) -> list[float]:
+    """Milliseconds from each commit to the first batch end that shows it."""
+    lags: list[float] = []
+    cursor = 0
+    for position, at in committed:
+        while cursor < len(visible) and visible[cursor][0] < position:
+            cursor += 1
+        if cursor == len(visible):
+            break
+        lags.append((visible[cursor][1] - at) * 1000)
+    return lags
+
+
 def live_lag(
     app: Callcraft,
     engine: Engine,
@@ -44,6 +123,8 @@ def live_lag(
     target_rate: float,
     poll_seconds: float = 0.2,
 ) -> Callable[[], LiveLag]:
+    """The live lag with the projector a thread of this process (``callcraft serve``'s
+    default), woken by each write."""
     commands = [command_for(row) for row in rows]
 
     def run() -> LiveLag:
@@ -79,15 +160,7 @@ def live_lag(
         stop.set()
         projector.wake()
         thread.join()
-        lags: list[float] = []
-        cursor = 0
-        for position, at in committed:
-            while cursor < len(visible) and visible[cursor][0] < position:
-                cursor += 1
-            if cursor == len(visible):
-                break
-            lags.append((visible[cursor][1] - at) * 1000)
-        return LiveLag(lags, reached)
+        return LiveLag(_lags(committed, visible), reached)
 
     return run
 
