@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 import time
 from collections import Counter
+from collections.abc import Callable
 from contextlib import ExitStack
 from datetime import date
 from pathlib import Path
@@ -40,7 +41,7 @@ from bench.figures import (
 )
 from bench.history import HISTORY_LONG, HISTORY_SHORT, agents_with_history
 from bench.integrity import integrity_figures
-from bench.live import live_lag, rebuild_peak_growth
+from bench.live import LiveLag, live_lag, live_lag_separate, rebuild_peak_growth
 from bench.measure import Figure, Series, percentile, rate, rates_taking_turns
 from bench.memory import peak_growth_mib
 from bench.places import Places
@@ -273,7 +274,7 @@ def bench_database(
         ]
         figures += as_of_figures(kind, engine, team_ids, agent_ids, scale.queries // 4, seed)
         if engine is not None:
-            figures += _live_lag(kind, scale, seed, centre, last_app, engine)
+            figures += _live_lag(kind, scale, seed, centre, last_app, engine, last_place)
             figures += _rebuild_memory(kind, scale, seed, centre, places, last_place, stack)
         last_app.close()
         library.close()
@@ -318,31 +319,46 @@ class _NoKudosLeft(Counter[tuple[int, date]]):
 
 
 def _live_lag(
-    kind: str, scale: Scale, seed: int, centre: Any, app: Callcraft, engine: Any
+    kind: str, scale: Scale, seed: int, centre: Any, app: Callcraft, engine: Any, place: Any
 ) -> list[Figure]:
-    """Commit-to-visible lag at 500 recordings/s, on the store the rebuild just projected."""
-    p50 = Series("live lag p50", "ms")
-    p99 = Series("live lag p99", "ms")
-    reached = Series("recordings/s reached", "/s")
+    """Commit-to-visible lag at 500 recordings/s, on the store the rebuild just projected:
+    with the projector in its own process (``callcraft project`` beside web workers that do
+    not project, the shape for that rate), and as a thread of the writer's process."""
     n = scale.live_recordings
     no_kudos = _NoKudosLeft()  # the imported store used the givers' caps up: no kudos here
     rows = list(
         recognition_rows(
-            seed + 4, centre, scale.bulk_runs * n, key_prefix="live", kudos_given=no_kudos
+            seed + 4, centre, 2 * scale.bulk_runs * n, key_prefix="live", kudos_given=no_kudos
         )
     )
-    for run in range(scale.bulk_runs):
-        say(f"{kind}: live lag run {run + 1}/{scale.bulk_runs} ({n:,} at {LIVE_RATE:,.0f}/s)")
-        outcome = live_lag(app, engine, rows[run * n : (run + 1) * n], LIVE_RATE)()
-        p50.runs.append(percentile(outcome.lags_ms, 0.50))
-        p99.runs.append(percentile(outcome.lags_ms, 0.99))
-        reached.runs.append(outcome.rate)
-    target = Series("target rate", "/s", runs=[LIVE_RATE])
-    return [
-        Figure(f"live lag p50, commit to visible (at {LIVE_RATE:,.0f}/s)", kind, p50),
-        Figure(f"live lag p99, commit to visible (at {LIVE_RATE:,.0f}/s)", kind, p99),
-        Figure("live lag: recordings/s the writer reached", kind, reached, target),
-    ]
+    figures: list[Figure] = []
+
+    def in_process(part: list[dict[str, str]]) -> Callable[[], LiveLag]:
+        return live_lag_separate(app, place, part, LIVE_RATE)
+
+    def in_thread(part: list[dict[str, str]]) -> Callable[[], LiveLag]:
+        return live_lag(app, engine, part, LIVE_RATE)
+
+    shapes = (("projector process", in_process), ("projector thread", in_thread))
+    for shape_index, (shape, run_with) in enumerate(shapes):
+        p50 = Series("live lag p50", "ms")
+        p99 = Series("live lag p99", "ms")
+        reached = Series("recordings/s reached", "/s")
+        for run in range(scale.bulk_runs):
+            say(f"{kind}: live lag, {shape}, run {run + 1}/{scale.bulk_runs} ({n:,} at 500/s)")
+            first = (shape_index * scale.bulk_runs + run) * n
+            outcome = run_with(rows[first : first + n])()
+            p50.runs.append(percentile(outcome.lags_ms, 0.50))
+            p99.runs.append(percentile(outcome.lags_ms, 0.99))
+            reached.runs.append(outcome.rate)
+        target = Series("target rate", "/s", runs=[LIVE_RATE])
+        at = f"at {LIVE_RATE:,.0f}/s, {shape}"
+        figures += [
+            Figure(f"live lag p50, commit to visible ({at})", kind, p50),
+            Figure(f"live lag p99, commit to visible ({at})", kind, p99),
+            Figure(f"live lag: recordings/s the writer reached ({shape})", kind, reached, target),
+        ]
+    return figures
 
 
 def _rebuild_memory(
