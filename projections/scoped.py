@@ -107,22 +107,19 @@ def rescore_touched(
     by_agent: dict[UUID, set[ScoringGroup]] = {}
     for group in groups:
         by_agent.setdefault(group[0], set()).add(group)
-    changed_from, givers = _changed_from(connection, by_agent)
+    givers = _givers(connection, by_agent)
     done = 0
     for chunk in chunks(sorted(set(agent_ids) | set(by_agent))):
         touched = {g for agent_id in chunk for g in by_agent.get(agent_id, ())}
-        done += _rescore_chunk(connection, chunk, touched, history, tz, changed_from, givers)
+        done += _rescore_chunk(connection, chunk, touched, history, tz, givers)
     return done
 
 
-def _changed_from(
-    connection: Connection, by_agent: Mapping[UUID, set[ScoringGroup]]
-) -> tuple[dict[UUID, date], set[UUID]]:
-    """Per agent, the first local day on which one of its metrics' steps may have changed:
-    its own touched groups, and the kudos groups holding kudos it gave; and the givers."""
-    since = {agent_id: min(g[1] for g in groups) for agent_id, groups in by_agent.items()}
-    givers: set[UUID] = set()
+def _givers(connection: Connection, by_agent: Mapping[UUID, set[ScoringGroup]]) -> dict[UUID, date]:
+    """The agents who gave kudos of the touched kudos groups, with the first such day: their
+    kudos metric's steps may have changed from that day on."""
     kudos = [g for groups in by_agent.values() for g in groups if g[2] == _KUDOS]
+    givers: dict[UUID, date] = {}
     for first in range(0, len(kudos), SPANS_PER_QUERY):
         query = (
             select(r.from_agent, func.min(r.local_day))
@@ -139,9 +136,8 @@ def _changed_from(
             .group_by(r.from_agent)
         )
         for giver, day in connection.execute(query):
-            since[giver] = min(day, since.get(giver, day))
-            givers.add(giver)
-    return since, givers
+            givers[giver] = min(day, givers.get(giver, day))
+    return givers
 
 
 def _rescore_chunk(
@@ -150,8 +146,7 @@ def _rescore_chunk(
     groups: set[ScoringGroup],
     history: RulebookHistory,
     tz: tzinfo,
-    changed_from: Mapping[UUID, date],
-    givers: set[UUID],
+    givers: Mapping[UUID, date],
 ) -> int:
     directory = directory_of(connection, chunk)
     present = [a for a in chunk if a in directory]
@@ -162,7 +157,7 @@ def _rescore_chunk(
     sums = _xp_sums(connection, present)
     latest = history.latest
     streaks = _streaks(connection, present, rescored, latest.streak_working_days)
-    _write_badges(connection, present, latest.badges, changed_from, rescored, givers, tz)
+    _write_badges(connection, present, latest.badges, rescored, givers, tz)
     scores: dict[UUID, AgentScore] = {}
     for agent_id in present:
         total, by_competency = sums.get(agent_id, (0, dict.fromkeys(ALL_COMPETENCIES, 0)))
@@ -193,7 +188,8 @@ class Rescored:
     deltas: dict[UUID, DayDeltas] = field(default_factory=dict)
     days: dict[UUID, set[date]] = field(default_factory=dict)  # the touched groups' days
     retracted: set[UUID] = field(default_factory=set)  # a touched group holds a retraction
-    facts: dict[UUID, list[Recognition]] = field(default_factory=dict)  # the touched groups'
+    facts: dict[UUID, list[tuple[date, Recognition]]] = field(default_factory=dict)
+    """Every recognition of the agent's touched groups (retracted or not), with its day."""
 
 
 def _rescore_groups(
@@ -223,7 +219,7 @@ def _rescore_groups(
     changes: list[dict[str, Any]] = []
     for (agent_id, day, _), rows in members.items():
         facts = [recognition_from_row(row) for row in rows]
-        outcome.facts.setdefault(agent_id, []).extend(facts)
+        outcome.facts.setdefault(agent_id, []).extend((day, f) for f in facts)
         live = tuple(f for f, row in zip(facts, rows, strict=True) if not row[RETRACTED])
         if len(live) < len(rows):
             outcome.retracted.add(agent_id)
@@ -414,13 +410,12 @@ def _write_badges(
     connection: Connection,
     present: Sequence[UUID],
     definitions: Sequence[BadgeDefinition],
-    changed_from: Mapping[UUID, date],
     rescored: Rescored,
-    givers: set[UUID],
+    givers: Mapping[UUID, date],
     tz: tzinfo,
 ) -> None:
-    """Bring the ``agent_badges`` rows of ``present`` in line. A badge whose metric no
-    recognition of the agent's touched groups (nor, for kudos, a kudos it gave) counts for
+    """Bring the ``agent_badges`` rows of ``present`` in line. A badge whose metric counts
+    none of the recognitions of the agent's touched groups (nor, for kudos, a kudos it gave)
     keeps its row; one whose stored tiers no change can have moved gets its new value as
     progress; only the others read their steps."""
     light = (
@@ -434,35 +429,35 @@ def _write_badges(
         (row[0], row[1]): row
         for row in connection.execute(select(*light).where(agent_badges.c.agent_id.in_(present)))
     }
-    affected: dict[tuple[UUID, int], bool] = {}
+    since: dict[tuple[UUID, int], date] = {}  # the first day a metric's steps may have changed
     for agent_id in present:
         facts = rescored.facts.get(agent_id, ())
-        gave = agent_id in givers
+        given = givers.get(agent_id)
+        if not facts and given is None:
+            continue
         for index, definition in enumerate(definitions):
-            if (facts or gave) and _counts_any(definition.metric, facts, gave):
-                affected[(agent_id, index)] = True
-    totals = _metric_totals(connection, affected, definitions)
+            first = _first_counted(definition.metric, facts, given)
+            if first is not None:
+                since[(agent_id, index)] = first
+    totals = _metric_totals(connection, since, definitions)
     progress: list[dict[str, Any]] = []
     again: dict[int, list[UUID]] = {}  # definition (by index) -> agents whose steps to read
     for agent_id in present:
-        since = changed_from.get(agent_id)
         for index, definition in enumerate(definitions):
             stored = existing.get((agent_id, definition.key))
+            first = since.get((agent_id, index))
+            total = totals.get((agent_id, index), 0)
             if stored is None:
                 again.setdefault(index, []).append(agent_id)
-            elif (agent_id, index) not in affected:
+            elif first is None:
                 continue
             elif isinstance(definition.metric, ComebackMetric) or not _still_standing(
-                stored, totals.get((agent_id, index), 0), since, tz
+                stored, total, first, tz
             ):
                 again.setdefault(index, []).append(agent_id)
-            elif stored[4] != totals.get((agent_id, index), 0):
+            elif stored[4] != total:
                 progress.append(
-                    {
-                        "b_agent_id": agent_id,
-                        "b_badge_key": definition.key,
-                        "progress": totals.get((agent_id, index), 0),
-                    }
+                    {"b_agent_id": agent_id, "b_badge_key": definition.key, "progress": total}
                 )
     inserts: list[dict[str, Any]] = []
     updates: list[dict[str, Any]] = []
@@ -489,33 +484,40 @@ def _write_badges(
     bulk_update(connection, agent_badges, badge_keys, progress)
 
 
-def _counts_any(metric: Any, facts: Sequence[Recognition], gave: bool) -> bool:
-    """Whether ``metric`` counts any of ``facts`` (received; retracted or not), or, for
-    kudos, the agent gave some of the batch's kudos: if not, its steps did not change."""
+def _first_counted(
+    metric: Any, facts: Sequence[tuple[date, Recognition]], given: date | None
+) -> date | None:
+    """The first day of ``facts`` (received, retracted or not) that ``metric`` counts — and
+    for kudos ``given``, the first day of the batch's kudos the agent gave —, None if none:
+    the metric's steps did not change before that day (or at all)."""
     if isinstance(metric, KudosMetric):
-        return gave or any(f.kind is RecognitionKind.KUDOS_GIVEN for f in facts)
-    if isinstance(metric, ComebackMetric):
-        return any(f.kind is RecognitionKind.FEEDBACK_GIVEN for f in facts)
-    if isinstance(metric, CompetencyXpMetric):
-        return any(metric.competency in f.competencies for f in facts)
-    assert isinstance(metric, CountMetric)
-    return any(matches_count(metric, f) for f in facts)
+        days = [d for d, f in facts if f.kind is RecognitionKind.KUDOS_GIVEN]
+        if given is not None:
+            days.append(given)
+    elif isinstance(metric, ComebackMetric):
+        days = [d for d, f in facts if f.kind is RecognitionKind.FEEDBACK_GIVEN]
+    elif isinstance(metric, CompetencyXpMetric):
+        days = [d for d, f in facts if metric.competency in f.competencies]
+    else:
+        assert isinstance(metric, CountMetric)
+        days = [d for d, f in facts if matches_count(metric, f)]
+    return min(days) if days else None
 
 
-def _still_standing(stored: Sequence[Any], total: int, since: date | None, tz: tzinfo) -> bool:
+def _still_standing(stored: Sequence[Any], total: int, since: date, tz: tzinfo) -> bool:
     """Whether no change can have moved the stored row's tiers (only its progress, now
     ``total``): every changed step lies on a later day than the highest tier's, and
     ``total`` reaches no further tier. ``stored``: (agent, key, earned_at, next threshold,
     progress)."""
     earned_at, following = stored[2], stored[3]
-    if since is not None and earned_at is not None and local_day(earned_at, tz) >= since:
+    if earned_at is not None and local_day(earned_at, tz) >= since:
         return False
     return following is None or total < following
 
 
 def _metric_totals(
     connection: Connection,
-    wanted: Mapping[tuple[UUID, int], bool],
+    wanted: Mapping[tuple[UUID, int], object],
     definitions: Sequence[BadgeDefinition],
 ) -> dict[tuple[UUID, int], int]:
     """The values of the ``wanted`` (agent, definition index) metrics (comebacks aside)."""
