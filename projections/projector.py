@@ -24,11 +24,13 @@ from sqlalchemy import Engine, delete, insert, inspect, select, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from domain.application import Callcraft
-from projections.asof_index import note_events, rebuild_points, refresh_points
+from projections.asof_index import note_events, refresh_points
+from projections.asof_tables import asof_points
 from projections.boards import fill_boards, refresh_boards, refresh_every_board
 from projections.context import BatchContext
 from projections.decoding import EventDecoder
 from projections.handlers import agents_named, apply_event
+from projections.rebuild_scoring import score_everyone
 from projections.schema import create_all, create_deferred_indexes
 from projections.scoped import rescore_touched
 from projections.scoring import RulebookCache, recompute_every_agent
@@ -220,10 +222,9 @@ class Projector:
                 connection.execute(delete(table))
             create_deferred_indexes(connection, (recognitions, activity))  # scoring reads by them
             history = self._rulebooks.history(connection)
-            recompute_every_agent(connection, history, self.timezone, fresh=True)
-            rebuild_points(connection, self.timezone)
-            create_deferred_indexes(connection, DERIVED_TABLES)  # before the boards read them
-            fill_boards(connection)
+            connection.execute(delete(asof_points))
+            score_everyone(connection, history, self.timezone)
+            create_deferred_indexes(connection, DERIVED_TABLES)
         self._announce()
 
     def catch_up(self, progress: Progress | None = None) -> int:
