@@ -224,7 +224,7 @@ class Projector:
             history = self._rulebooks.history(connection)
             connection.execute(delete(asof_points))
             score_everyone(connection, history, self.timezone)
-            create_deferred_indexes(connection, DERIVED_TABLES)
+            create_deferred_indexes(connection)  # the derived tables' and the event log's
         self._announce()
 
     def catch_up(self, progress: Progress | None = None) -> int:

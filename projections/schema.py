@@ -11,11 +11,12 @@ from __future__ import annotations
 from sqlalchemy import Connection, Engine, Index
 
 import projections.asof_tables  # noqa: F401 - registers the as-of tables
+from projections.event_log import event_log
 from projections.tables import activity, agent_profiles, metadata, period_xp, recognitions
 
 LOADED_BEFORE_INDEXED: tuple[Index, ...] = tuple(
     index
-    for table in (recognitions, activity, agent_profiles, period_xp)
+    for table in (recognitions, activity, event_log, agent_profiles, period_xp)
     for index in sorted(table.indexes, key=lambda i: str(i.name))
     if index.name != "ix_activity_recording"  # a retraction looks its activity up by it
 )
@@ -38,8 +39,10 @@ def drop_deferred_indexes(engine: Engine) -> None:
             index.drop(connection, checkfirst=True)
 
 
-def create_deferred_indexes(connection: Connection, tables: tuple[object, ...]) -> None:
-    """Create the deferred indexes of ``tables`` that are missing."""
+def create_deferred_indexes(
+    connection: Connection, tables: tuple[object, ...] | None = None
+) -> None:
+    """Create the deferred indexes of ``tables`` (of every table: None) that are missing."""
     for index in LOADED_BEFORE_INDEXED:
-        if index.table in tables:
+        if tables is None or index.table in tables:
             index.create(connection, checkfirst=True)
