@@ -158,17 +158,60 @@ def _scalar_defaults(table: Table) -> dict[str, Any]:
     return defaults
 
 
+class CopyStatement(BulkStatement):
+    """An insert sent with PostgreSQL's ``COPY ... FROM STDIN`` (psycopg adapts each value
+    as it would for the ``INSERT``): several times faster than ``executemany`` for many rows."""
+
+    def __init__(
+        self, compiled: Compiled, dialect: Dialect, defaults: Mapping[str, Any], table: Table
+    ) -> None:
+        super().__init__(compiled, dialect, defaults)
+        binds = getattr(compiled, "binds", {})
+        quote = dialect.identifier_preparer.quote
+        columns = ", ".join(quote(table.c[name].name) for name in self.names)
+        self.sql = f"COPY {dialect.identifier_preparer.format_table(table)} ({columns}) FROM STDIN"
+        fast = [
+            _fast_processor(binds[name].type, dialect, processor)
+            for name, processor in self.processors
+        ]
+        self._convert = _converter(self.names, fast, positional=True)
+
+    def execute(self, connection: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
+        if not rows:
+            return
+        params = self.parameters(rows)
+        cursor: Any = connection.connection.cursor()
+        try:
+            with cursor.copy(self.sql) as copy:
+                for values in params:
+                    copy.write_row(values)
+        finally:
+            cursor.close()
+
+
+COPY_FROM = 100
+"""From this many rows, an insert on PostgreSQL (psycopg) is sent with ``COPY``."""
+
+
 def bulk_insert(connection: Connection, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
     """Insert ``rows`` (all with the same keys) into ``table``."""
     if not rows:
         return
     dialect = connection.dialect
     columns = tuple(rows[0])
-    key = ("insert", _dialect_key(dialect), table.name, columns)
+    copying = (
+        dialect.name == "postgresql" and dialect.driver == "psycopg" and len(rows) >= COPY_FROM
+    )
+    key = ("copy" if copying else "insert", _dialect_key(dialect), table.name, columns)
     statement = _CACHE.get(key)
     if statement is None:
         compiled = table.insert().compile(dialect=dialect, column_keys=list(columns))
-        statement = _CACHE[key] = BulkStatement(compiled, dialect, _scalar_defaults(table))
+        defaults = _scalar_defaults(table)
+        statement = _CACHE[key] = (
+            CopyStatement(compiled, dialect, defaults, table)
+            if copying
+            else BulkStatement(compiled, dialect, defaults)
+        )
     statement.execute(connection, rows)
 
 

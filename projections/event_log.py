@@ -123,11 +123,39 @@ def event_data(event: object) -> dict[str, Any]:
 
 
 _ENCODER = json.JSONEncoder(ensure_ascii=False, default=_plain)  # one, not one per event
+# The C encoder ``_ENCODER.encode`` would build for each call, built once (no circular
+# check: an event's fields are decoded JSON, never circular); None where there is none.
+_C_ENCODE: Any = (
+    json.encoder.c_make_encoder(
+        None, _plain, json.encoder.encode_basestring, None, ": ", ", ", False, False, True
+    )
+    if json.encoder.c_make_encoder is not None
+    else None
+)
+# Top-level values whose ``_plain`` form is cheaper taken here than through the encoder's
+# callback: exactly these types (a subclass may be encoded natively, e.g. a str enum).
+_PLAIN_TOP: dict[type[Any], Callable[[Any], Any]] = {
+    UUID: str,
+    datetime: datetime.isoformat,
+    date: date.isoformat,
+}
 
 
 def data_json(event: object) -> str:
     """The event's data as the export writes it (``json.dumps`` defaults, UTF-8 kept)."""
-    return _ENCODER.encode(event_data(event))
+    if _C_ENCODE is None:
+        return _ENCODER.encode(event_data(event))
+    data: dict[str, Any] = {}
+    plain = _PLAIN_TOP.get
+    for key, value in vars(event).items():
+        if key in ENVELOPE_FIELDS:
+            continue
+        if key in REDACTED_FIELDS:
+            data[key] = REDACTED
+            continue
+        convert = plain(type(value))
+        data[key] = value if convert is None else convert(value)
+    return "".join(_C_ENCODE(data, 0))
 
 
 # ------------------------------------------------------------------ who, whom, which team

@@ -64,7 +64,8 @@ def _standard(statement: BulkStatement, rows: list[dict[str, Any]]) -> list[Any]
         for i, (_, process) in enumerate(statement.processors):
             if process is not None and values[i] is not None:
                 values[i] = process(values[i])
-        params.append(tuple(values) if statement.positional else dict(zip(statement.names, values)))
+        named = dict(zip(statement.names, values, strict=True))
+        params.append(tuple(values) if statement.positional else named)
     return params
 
 

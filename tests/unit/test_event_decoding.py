@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import typing
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -26,6 +27,7 @@ from domain.publications import RulebookPublication
 from domain.recordings import Recording
 from domain.tokens import ApiToken
 from projections.decoding import EventDecoder
+from projections.event_log import _plain, data_json, event_data
 
 AGGREGATES = (Agent, Recording, Team, User, KudosAllowance, RulebookPublication, ApiToken)
 
@@ -204,3 +206,13 @@ def test_json_the_fast_path_refuses_is_left_to_the_library(state: bytes) -> None
             decoder.decode(stored)
         return
     assert vars(decoder.decode(stored)) == theirs
+
+
+@given(stored=stored_events(MAPPER))
+def test_the_event_logs_data_is_what_json_dumps_writes(stored: StoredEvent) -> None:
+    try:
+        event = MAPPER.to_domain_event(stored)
+    except Exception:  # not an event the log could hold
+        return
+    expected = json.dumps(event_data(event), ensure_ascii=False, default=_plain)
+    assert data_json(event) == expected

@@ -1,0 +1,60 @@
+"""A rebuild equals the live projection however its batches and scoring chunks fall."""
+
+from __future__ import annotations
+
+from datetime import tzinfo
+from unittest import mock
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import projections.bulk
+import projections.rebuild_scoring
+from projections.projector import Projector
+from projections.rebuild import rebuild
+from tests.conftest import Database
+from tests.reference_model import (
+    Command,
+    World,
+    dump_read_models,
+    fresh_database,
+    histories,
+    opened,
+)
+from tests.strategies import timezones
+
+PROPERTY = settings(
+    max_examples=10,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+
+
+@PROPERTY
+@given(
+    history=histories(),
+    timezone=timezones(),
+    batch_size=st.integers(1, 7),
+    chunk=st.integers(1, 3),
+)
+def test_a_rebuild_split_anywhere_equals_the_live_projection(
+    database: Database, history: list[Command], timezone: tzinfo, batch_size: int, chunk: int
+) -> None:
+    with fresh_database(database.kind) as db, opened(db, timezone) as (app, engine):
+        world = World(app)
+        live = Projector(app, engine, timezone=timezone, batch_size=3)
+        for index, command in enumerate(history):
+            world.run(command)
+            if index % 4 == 0:
+                live.catch_up()
+        live.catch_up()
+        incremental = dump_read_models(engine)
+
+        # Batches that end anywhere in the log, scoring chunks that end between any agents,
+        # every insert on PostgreSQL sent with COPY (the live projection's went one by one).
+        with (
+            mock.patch.object(projections.rebuild_scoring, "CHUNK", chunk),
+            mock.patch.object(projections.bulk, "COPY_FROM", 1),
+        ):
+            rebuild(app, engine, timezone=timezone, batch_size=batch_size)
+        assert dump_read_models(engine) == incremental
