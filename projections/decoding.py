@@ -18,9 +18,16 @@ from __future__ import annotations
 
 from collections.abc import Callable, Hashable
 from typing import Any, cast
+from uuid import UUID, SafeUUID
 
 import msgspec
-from eventsourcing.persistence import JSONTranscoder, Mapper, StoredEvent, find_id_convertor
+from eventsourcing.persistence import (
+    JSONTranscoder,
+    Mapper,
+    StoredEvent,
+    UUIDAsHex,
+    find_id_convertor,
+)
 from eventsourcing.utils import resolve_topic
 
 _json_decode = msgspec.json.decode
@@ -39,7 +46,13 @@ class EventDecoder:
             and isinstance(transcoder, JSONTranscoder)
             and _plain_json(transcoder)
         )
-        self._names = transcoder.names if isinstance(transcoder, JSONTranscoder) else {}
+        names = transcoder.names if isinstance(transcoder, JSONTranscoder) else {}
+        self._decoders: dict[str, Callable[[Any], Any]] = {
+            name: _uuid_from_hex(transcoding.decode)
+            if type(transcoding) is UUIDAsHex
+            else transcoding.decode
+            for name, transcoding in names.items()
+        }
         self._classes: dict[str, tuple[type[Any], int, tuple[_Upcaster, ...]]] = {}
 
     def decode(self, stored: StoredEvent) -> Any:
@@ -87,7 +100,7 @@ class EventDecoder:
                 if type(item) in _CONTAINERS:
                     value[key] = self._value(item)
             if len(value) == 2 and "_type_" in value and "_data_" in value:
-                return self._names[value["_type_"]].decode(value["_data_"])
+                return self._decoders[value["_type_"]](value["_data_"])
             return value
         if kind is list:
             for index, item in enumerate(value):
@@ -97,6 +110,28 @@ class EventDecoder:
 
 
 _CONTAINERS = (dict, list)
+
+
+def _uuid_from_hex(library: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """The library's ``UUID(data)`` for 32 hex digits, without its string clean-up: for such a
+    string both come to ``int(data, 16)``. Anything else is left to the library's decode."""
+    new = object.__new__
+    set_attribute = object.__setattr__
+    unknown = SafeUUID.unknown
+
+    def decode(data: Any) -> Any:
+        if type(data) is str and len(data) == 32 and data.isascii() and data.isalnum():
+            try:
+                number = int(data, 16)
+            except ValueError:
+                return library(data)
+            found = new(UUID)
+            set_attribute(found, "int", number)
+            set_attribute(found, "is_safe", unknown)
+            return found
+        return library(data)
+
+    return decode
 
 
 def _plain_json(transcoder: JSONTranscoder) -> bool:

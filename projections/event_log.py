@@ -125,11 +125,12 @@ def event_data(event: object) -> dict[str, Any]:
 _ENCODER = json.JSONEncoder(ensure_ascii=False, default=_plain)  # one, not one per event
 # The C encoder ``_ENCODER.encode`` would build for each call, built once (no circular
 # check: an event's fields are decoded JSON, never circular); None where there is none.
+_MAKE_C_ENCODER: Any = getattr(json.encoder, "c_make_encoder", None)
 _C_ENCODE: Any = (
-    json.encoder.c_make_encoder(
+    _MAKE_C_ENCODER(
         None, _plain, json.encoder.encode_basestring, None, ": ", ", ", False, False, True
     )
-    if json.encoder.c_make_encoder is not None
+    if _MAKE_C_ENCODER is not None
     else None
 )
 # Top-level values whose ``_plain`` form is cheaper taken here than through the encoder's

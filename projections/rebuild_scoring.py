@@ -67,6 +67,7 @@ tables' deferred indexes are :data:`projections.schema.LOADED_BEFORE_INDEXED`)."
 # position.
 _RECEIVED_COLUMNS = (*RECOGNITION_COLUMNS, recognitions.c.retracted, asof_retractions.c.position)
 _RETRACTED, _RETRACTED_AT = 10, 11
+_NOT_SCORED: tuple[Any, ...] = (0, None, None, False)
 
 
 def score_everyone(connection: Connection, history: RulebookHistory, tz: tzinfo) -> int:
@@ -160,8 +161,8 @@ def score_chunk(
             tz,
         )
         for line in score.lines:
-            wanted = (line.points, line.rulebook_version, line.rule, line.capped)
-            if wanted != (0, None, None, False):  # what a fresh row holds already
+            wanted: tuple[Any, ...] = (line.points, line.rulebook_version, line.rule, line.capped)
+            if wanted != _NOT_SCORED:  # what a fresh row holds already
                 points.append(
                     {
                         "b_recording_id": line.recording_id,

@@ -55,7 +55,12 @@ json_scalars = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=F
 lookalikes = st.builds(
     lambda name, data: {"_type_": name, "_data_": data},
     st.sampled_from(["uuid_hex", "datetime_iso", "date_iso", "decimal_str"]),
-    st.sampled_from(["0" * 32, "2024-01-01", "2024-01-01T08:00:00+00:00", "1.5"]),
+    st.sampled_from(
+        [
+            *("0" * 32, "0x" + "f" * 30, "g" * 32, "F" * 32, "{" + "a" * 30 + "}", "a" * 31),
+            *("2024-01-01", "2024-01-01T08:00:00+00:00", "1.5"),
+        ]
+    ),
 )
 json_values = st.recursive(
     json_scalars | lookalikes,
