@@ -294,11 +294,18 @@ def _tail_rows(connection: Connection, ids: Sequence[UUID], rank: int) -> list[L
 
 
 def ranked_page(
-    connection: Connection, key: BoardKey, *, limit: int, offset: int, around: UUID | None
+    connection: Connection,
+    key: BoardKey,
+    *,
+    limit: int,
+    offset: int,
+    around: UUID | None,
+    memory: BoardMemory | None = None,
 ) -> RankedPage:
     """``limit`` rows from ``offset`` (or centred on ``around`` when that agent is on the
-    board), with their ranks, and the board's size."""
-    memory = BoardMemory(connection)
+    board), with their ranks, and the board's size. ``memory`` (on ``connection``) saves
+    reading the read-model version again."""
+    memory = memory or BoardMemory(connection)
     team = key.team_id is not None
     total = memory.present(key.team_id)
     scored = memory.scored(key, lambda: int(SCORED[team].scalar(connection, **key.values())))

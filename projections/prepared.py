@@ -52,12 +52,18 @@ class Prepared:
         return found
 
     def rows(self, connection: Connection, **values: Any) -> list[tuple[Any, ...]]:
-        compiled = self._compiled(connection.dialect)
+        return self.rows_on(connection.connection, connection.dialect, **values)
+
+    def rows_on(
+        self, dbapi_connection: Any, dialect: Dialect, **values: Any
+    ) -> list[tuple[Any, ...]]:
+        """:meth:`rows` on a driver connection of ``dialect`` (``projections.hot``)."""
+        compiled = self._compiled(dialect)
         params: list[Any] = []
         for name, process in compiled.binds:
             value = values[name] if name in values else compiled.fixed[name]
             params.append(process(value) if process is not None and value is not None else value)
-        cursor = connection.connection.cursor()
+        cursor = dbapi_connection.cursor()
         try:
             cursor.execute(
                 compiled.sql,

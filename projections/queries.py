@@ -6,6 +6,8 @@ earned in the window; agents with equal XP share a rank (1, 2, 2, 4) and are lis
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, tzinfo
 from typing import Any, Literal, get_args
@@ -159,6 +161,17 @@ def latest_rulebook_history(engine: Engine) -> RulebookHistory:
 # ---------------------------------------------------------------------------- leaderboard
 
 
+@contextmanager
+def board_reads(engine: Engine) -> Iterator[BoardMemory]:
+    """One connection and the read-model version it sees, for the reads of one page
+    (:func:`leaderboard_from`, :func:`teams_from`, and whatever the caller remembers)."""
+    memory = BoardMemory.open(engine)
+    try:
+        yield memory
+    finally:
+        memory.close()
+
+
 def leaderboard(
     engine: Engine,
     *,
@@ -173,6 +186,35 @@ def leaderboard(
 ) -> LeaderboardPage:
     """One page of a leaderboard. ``around_agent`` centres the page on that agent (when the
     agent is on this board; otherwise ``offset`` applies)."""
+    with board_reads(engine) as memory:
+        return leaderboard_from(
+            memory,
+            scope=scope,
+            window=window,
+            today=today,
+            team_id=team_id,
+            competency=competency,
+            limit=limit,
+            offset=offset,
+            around_agent=around_agent,
+        )
+
+
+def leaderboard_from(
+    memory: BoardMemory,
+    *,
+    scope: str = "overall",
+    window: str = "all",
+    today: date,
+    team_id: UUID | None = None,
+    competency: str | None = None,
+    limit: int = 20,
+    offset: int = 0,
+    around_agent: UUID | None = None,
+) -> LeaderboardPage:
+    """:func:`leaderboard` on ``memory``'s connection. A page is remembered until the read
+    models move (the same page asked again is a dictionary look-up); the caller must not
+    change it."""
     if scope not in SCOPES:
         raise QueryError(f"unknown scope {scope!r}; expected one of {list(SCOPES)}")
     if window not in WINDOW_NAMES:
@@ -195,16 +237,17 @@ def leaderboard(
     if scope == "team" and team_id is None:
         raise QueryError("a team leaderboard needs a team")
     start = window_start(window, today)
-
     key = BoardKey(window, start, column, team_id if scope == "team" else None)
-    with engine.connect() as connection:
-        page = ranked_page(connection, key, limit=limit, offset=offset, around=around_agent)
-    return LeaderboardPage(
-        rows=page.rows,
-        total=page.total,
-        window_start=start,
-        offset=page.offset,
-    )
+
+    def read() -> LeaderboardPage:
+        page = ranked_page(
+            memory.connection, key, limit=limit, offset=offset, around=around_agent, memory=memory
+        )
+        return LeaderboardPage(
+            rows=page.rows, total=page.total, window_start=start, offset=page.offset
+        )
+
+    return memory.remember(("leaderboard", key, limit, offset, around_agent), read)
 
 
 # ------------------------------------------------------------------------------ profiles
@@ -407,9 +450,14 @@ def agent_id_by_handle(engine: Engine, handle: str) -> UUID | None:
 def list_teams(engine: Engine) -> list[TeamSummary]:
     """Teams by name, with their present members' count and their supervisors (asked on
     every leaderboard page: remembered until the read models move)."""
-    with engine.connect() as connection:
-        found = BoardMemory(connection).remember("teams", lambda: _list_teams(connection))
-    return list(found)
+    with board_reads(engine) as memory:
+        return list(teams_from(memory))
+
+
+def teams_from(memory: BoardMemory) -> Sequence[TeamSummary]:
+    """:func:`list_teams` on ``memory``'s connection (the caller must not change it)."""
+    found: list[TeamSummary] = memory.remember("teams", lambda: _list_teams(memory.connection))
+    return found
 
 
 def _list_teams(connection: Connection) -> list[TeamSummary]:

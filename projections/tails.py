@@ -12,7 +12,7 @@ read once per page, and a projector batch always moves it, so nothing older is e
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from typing import TypeVar, cast
 from uuid import UUID
@@ -20,11 +20,13 @@ from weakref import WeakKeyDictionary
 
 from sqlalchemy import Connection, Engine, bindparam, func, select
 
+from projections.hot import hot_reads
 from projections.prepared import Prepared
 from projections.ranked import BoardKey
 from projections.tables import agents, board_entries, tracking
 
 MAX_BOARDS = 5_000
+MAX_REMEMBERED = 2_000  # pages and rendered fragments (a few KB each) per version
 T = TypeVar("T")
 
 Version = tuple[tuple[str, int], ...]
@@ -75,23 +77,37 @@ class _Remembered:
         self.present: dict[UUID | None, int] = {}
         self.scored: dict[BoardKey, int] = {}
         self.tails: dict[BoardKey, Tail] = {}
-        self.other: dict[str, object] = {}
+        self.other: dict[Hashable, object] = {}
 
 
+_MISSING = object()
 _BY_ENGINE: WeakKeyDictionary[Engine, _Remembered] = WeakKeyDictionary()
 _GLOBAL = threading.Lock()
 
 
 class BoardMemory:
-    """What one page reads of the remembered boards, all of one read-model version."""
+    """What one page reads of the remembered boards, all of one read-model version.
 
-    def __init__(self, connection: Connection) -> None:
-        self.connection = connection
+    ``BoardMemory(connection)`` reads the version on ``connection``; ``BoardMemory.open(engine)``
+    reads it with the engine's hot reads (:mod:`projections.hot`) and opens a pooled
+    connection only when something must be read afresh — a page whose answers are all
+    remembered costs one read. Close it with :meth:`close`."""
+
+    def __init__(self, connection: Connection | None, *, engine: Engine | None = None) -> None:
+        self._connection = connection
+        self._engine = engine if connection is None else connection.engine
+        if self._engine is None:
+            raise ValueError("a BoardMemory needs a connection or an engine")
         with _GLOBAL:
-            remembered = _BY_ENGINE.get(connection.engine)
+            remembered = _BY_ENGINE.get(self._engine)
             if remembered is None:
-                remembered = _BY_ENGINE[connection.engine] = _Remembered()
-        version = tuple(sorted((str(n), int(p)) for n, p in VERSION.rows(connection)))
+                remembered = _BY_ENGINE[self._engine] = _Remembered()
+        if connection is not None:
+            rows = VERSION.rows(connection)
+        else:
+            rows = hot_reads(self._engine).rows(VERSION)
+        version = tuple(sorted((str(n), int(p)) for n, p in rows))
+        self._version: Version = version
         with remembered.lock:
             if remembered.version != version:
                 remembered.version = version
@@ -105,6 +121,27 @@ class BoardMemory:
             self._scored = remembered.scored
             self._tails = remembered.tails
             self._other = remembered.other
+        self._opened = False
+
+    @classmethod
+    def open(cls, engine: Engine) -> BoardMemory:
+        return cls(None, engine=engine)
+
+    @property
+    def connection(self) -> Connection:
+        """The connection to read afresh on (opened on first use by an ``open`` memory)."""
+        if self._connection is None:
+            assert self._engine is not None
+            self._connection = self._engine.connect()
+            self._opened = True
+        return self._connection
+
+    def close(self) -> None:
+        """Close the connection this memory opened (not one it was given)."""
+        if self._opened and self._connection is not None:
+            self._connection.close()
+            self._connection = None
+            self._opened = False
 
     def present(self, team_id: UUID | None) -> int:
         """How many agents of the scope are present."""
@@ -123,12 +160,25 @@ class BoardMemory:
             self._scopes[team_id] = found
         return found
 
-    def remember(self, name: str, compute: Callable[[], T]) -> T:
-        """``compute()``'s answer, computed once per version (it must read only the read
-        models, and the caller must not change it)."""
-        if name not in self._other:
-            self._other[name] = compute()
-        return cast("T", self._other[name])
+    @property
+    def version(self) -> Version:
+        """The read-model version everything this memory gives was read at (or after)."""
+        return self._version
+
+    def remember(self, key: Hashable, compute: Callable[[], T]) -> T:
+        """``compute()``'s answer, computed once per version: ``key`` must name everything
+        the answer depends on besides the read models, ``compute`` must read only the read
+        models (on this memory's connection), and the caller must not change the answer.
+
+        The version is read before ``compute`` runs, so an answer is never older than the
+        version it is kept under; the next projector batch moves the version and forgets it."""
+        found = self._other.get(key, _MISSING)
+        if found is _MISSING:
+            found = compute()
+            if len(self._other) >= MAX_REMEMBERED:
+                self._other.clear()
+            self._other[key] = found
+        return cast("T", found)
 
     def scored(self, key: BoardKey, count: Callable[[], int]) -> int:
         found = self._scored.get(key)

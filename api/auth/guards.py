@@ -1,5 +1,8 @@
 """Guards: who may reach a route at all. Data-level rules live in ``domain.principals``.
 
+Every guard is a coroutine function: Litestar runs a plain function guard on a worker thread
+(one thread hop per guard per request), and these only look at the request's principal.
+
 ``signed_in`` refuses anonymous requests with 401 — JSON under ``/api``, a redirect to the
 sign-in page for pages (see ``api.auth.responses``). ``requires_role`` refuses, with 403,
 a principal holding none of the roles. ``principal_of`` gives a handler its principal.
@@ -7,7 +10,7 @@ a principal holding none of the roles. ``principal_of`` gives a handler its prin
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from litestar.connection import ASGIConnection
@@ -17,7 +20,7 @@ from litestar.handlers.base import BaseRouteHandler
 from domain.accounts import Role
 from domain.principals import Principal, may_read
 
-Guard = Callable[[ASGIConnection[Any, Any, Any, Any], BaseRouteHandler], None]
+Guard = Callable[[ASGIConnection[Any, Any, Any, Any], BaseRouteHandler], Awaitable[None]]
 
 
 class SignInRequired(NotAuthorizedException):
@@ -48,7 +51,7 @@ def principal_of(connection: ASGIConnection[Any, Any, Any, Any]) -> Principal:
     return principal
 
 
-def signed_in(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+async def signed_in(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
     principal_of(connection)
 
 
@@ -57,7 +60,7 @@ def requires_role(*roles: Role) -> Guard:
     wanted = frozenset(roles)
     names = " or ".join(role.value for role in roles)
 
-    def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    async def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
         principal = principal_of(connection)
         if principal.is_token or not wanted & principal.roles:
             raise NotAllowed(f"this needs the role {names}")
@@ -73,7 +76,9 @@ ABOUT_THE_CALLER = "about_the_caller"
 principal may read it, a record-only token too."""
 
 
-def api_access(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
+async def api_access(
+    connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler
+) -> None:
     """The app-wide guard of ``/api/``: someone must be signed in (a person or a token), and
     reading needs read rights — except for routes about the caller itself. What a write
     needs, each write route's own guards decide."""
@@ -86,7 +91,9 @@ def api_access(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRout
         raise NotAllowed("this needs read access (a role, or a token with the read scope)")
 
 
-def requires_read(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+async def requires_read(
+    connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler
+) -> None:
     """A person with any role, or a token with the read scope."""
     if not may_read(principal_of(connection)):
         raise NotAllowed("this needs read access (a role, or a token with the read scope)")

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from typing import Any, cast
 
-from anyio import to_thread
 from litestar.config.csrf import CSRFConfig
 from litestar.connection import ASGIConnection
 from litestar.enums import ScopeType
@@ -24,6 +23,7 @@ from litestar.types import ASGIApp, Receive, Scope, Send
 from api.auth.context import CSRF_COOKIE, SESSION_COOKIE, AuthContext
 from api.auth.identify import principal_for_secret, principal_for_user
 from domain.principals import Principal
+from projections.reading import run_reads
 
 BEARER = "bearer "
 BEARER_SCOPE_KEY = "callcraft.bearer"
@@ -80,7 +80,9 @@ class AuthMiddleware:
             await self.app(scope, receive, send)
             return
         session_id = ASGIConnection[Any, Any, Any, Any](scope).cookies.get(SESSION_COOKIE)
-        scope["user"] = await to_thread.run_sync(_identify, self.context, secret, session_id)
+        scope["user"] = await run_reads(
+            self.context.inline_reads, _identify, self.context, secret, session_id
+        )
         await self.app(scope, receive, send)
 
 

@@ -54,8 +54,9 @@ class AccountWatch:
     Invariant: every notification up to ``checked`` has been looked at, and ``changed`` is
     at or after the last account event among them."""
 
-    def __init__(self, app: Callcraft) -> None:
+    def __init__(self, app: Callcraft, top: Callable[[], int] | None = None) -> None:
         self.app = app
+        self.top = top or (lambda: int(app.recorder.max_notification_id() or 0))
         self._lock = threading.Lock()
         self.checked = 0
         self.changed = 0
@@ -63,7 +64,7 @@ class AccountWatch:
     def look(self) -> int:
         """Look at what the log gained since the last look; return the position looked up to
         (a principal built after this call reflects every account event up to it)."""
-        top = int(self.app.recorder.max_notification_id() or 0)
+        top = self.top()
         with self._lock:
             start = self.checked
         if top <= start:
@@ -91,10 +92,16 @@ class _Remembered:
 
 class RememberedPrincipals:
     """Principals by user id and by token secret, each trusted while no account event came
-    after it. ``projected`` gives the read models' position (for the led teams)."""
+    after it. ``projected`` gives the read models' position (for the led teams), ``top`` the
+    log's last notification id (the recorder's ``max_notification_id`` unless given)."""
 
-    def __init__(self, app: Callcraft, projected: Callable[[], int] | None = None) -> None:
-        self.watch = AccountWatch(app)
+    def __init__(
+        self,
+        app: Callcraft,
+        projected: Callable[[], int] | None = None,
+        top: Callable[[], int] | None = None,
+    ) -> None:
+        self.watch = AccountWatch(app, top)
         self.projected = projected
         self._entries: dict[object, _Remembered] = {}
 

@@ -16,6 +16,7 @@ from uuid import UUID
 from sqlalchemy import Engine, bindparam, delete, insert, select
 
 from api.auth.tables import web_sessions
+from projections.hot import hot_reads
 from projections.prepared import Prepared
 
 SESSION_ID_BYTES = 32
@@ -66,8 +67,7 @@ class SessionStore:
         """The user a live session belongs to; None for an unknown or expired id."""
         if not session_id or len(session_id) > MAX_SESSION_ID_LENGTH:
             return None
-        with self.engine.connect() as connection:
-            found = _LIVE_SESSION.rows(connection, key=session_key(session_id))
+        found = hot_reads(self.engine).rows(_LIVE_SESSION, key=session_key(session_id))
         if not found or _utc(found[0][1]) <= now:
             return None
         user_id: UUID = found[0][0]

@@ -30,6 +30,7 @@ from projections.queries import (
     leaderboard,
     list_teams,
 )
+from projections.reading import reads_inline, run_reads
 
 DEFAULT_LIMIT = 20
 
@@ -112,12 +113,11 @@ def _around(request: Request[Any, Any, Any], around: str | None) -> UUID | None:
 
 @get(
     "/leaderboards",
-    sync_to_thread=True,
     tags=["leaderboards"],
     guards=[requires_read],
     responses=error_responses(400, 401, 403, 404, 422),
 )
-def leaderboards(
+async def leaderboards(
     request: Request[Any, Any, Any],
     runtime: NamedDependency[Runtime],
     board: Annotated[str, QueryParameter(name="scope")] = "overall",
@@ -132,8 +132,21 @@ def leaderboards(
     """A page of a leaderboard; ``around=<agent id>`` (or ``around=me`` for the calling agent)
     centres the page on that agent; ``as_of`` shows it as it stood at a past moment."""
     scope = board  # "scope" is Litestar's own keyword: the ASGI scope
-    column = _check(runtime, scope, window, team, competency, limit, offset)
     around_agent = _around(request, around)
+    return await run_reads(
+        reads_inline(runtime.read_engine),
+        _leaderboard,
+        runtime,
+        (scope, window, team, competency, limit, offset, around_agent, as_of),
+    )
+
+
+def _leaderboard(
+    runtime: Runtime,
+    asked: tuple[str, str, UUID | None, str | None, int, int, UUID | None, str | None],
+) -> Leaderboard:
+    scope, window, team, competency, limit, offset, around_agent, as_of = asked
+    column = _check(runtime, scope, window, team, competency, limit, offset)
     moment = moment_of(runtime, as_of)
     query: dict[str, Any] = {
         "scope": scope,

@@ -26,7 +26,9 @@ from domain.principals import may_audit
 from projections.replay_jobs import ReplayJobs, ReplayJobView
 
 
-def requires_audit(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+async def requires_audit(
+    connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler
+) -> None:
     """Auditors and admins (people, never tokens)."""
     if not may_audit(principal_of(connection)):
         raise NotAllowed("the replay check is for auditors and admins")

@@ -33,7 +33,9 @@ DENIAL = "the replay check is for auditors and admins"
 NO_STORE = {"Cache-Control": "no-store", "Vary": "HX-Request"}
 
 
-def auditors_only(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+async def auditors_only(
+    connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler
+) -> None:
     """Anonymous visitors go to the sign-in page (401); anyone but auditors and admins: 403."""
     principal = viewer(connection)
     if principal is None:

@@ -14,23 +14,36 @@ from urllib.parse import urlencode
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
-from litestar import Controller, Request, get
+from jinja2 import Environment
+from litestar import Controller, MediaType, Request, get
 from litestar.di import NamedDependency
 from litestar.exceptions import PermissionDeniedException
-from litestar.response import Response, Template
+from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.response import Response
 from litestar.status_codes import (
+    HTTP_200_OK,
     HTTP_400_BAD_REQUEST,
     HTTP_404_NOT_FOUND,
     HTTP_422_UNPROCESSABLE_ENTITY,
 )
+from markupsafe import Markup
 from sqlalchemy import Engine, select
 
 from domain.competencies import ALL_COMPETENCIES, Competency, parse_competency
 from domain.exceptions import DomainError
 from domain.principals import Principal, may_read
 from projections.asof import leaderboard_as_of
-from projections.queries import LeaderboardPage, TeamSummary, leaderboard, list_teams
+from projections.queries import (
+    LeaderboardPage,
+    TeamSummary,
+    board_reads,
+    leaderboard,
+    leaderboard_from,
+    teams_from,
+)
+from projections.reading import reads_inline, run_reads
 from projections.tables import agents
+from projections.tails import BoardMemory
 from web.as_of import AsOf, BadMoment, as_of_from_query, picker_max
 from web.auth import is_htmx, send_to_sign_in, viewer
 
@@ -227,6 +240,8 @@ def load_board(
     zone: ZoneInfo,
     viewer_agent_id: UUID | None,
     as_of: AsOf | None = None,
+    *,
+    memory: BoardMemory | None = None,
 ) -> Board:
     query: dict[str, Any] = {
         "scope": view.scope,
@@ -237,7 +252,9 @@ def load_board(
         "offset": (view.page - 1) * PAGE_SIZE,
         "around_agent": viewer_agent_id if view.around_me else None,
     }
-    if as_of is None:
+    if as_of is None and memory is not None:
+        page = leaderboard_from(memory, today=datetime.now(zone).date(), **query)
+    elif as_of is None:
         page = leaderboard(engine, today=datetime.now(zone).date(), **query)
     else:
         page = leaderboard_as_of(engine, as_of.moment, **query)
@@ -249,40 +266,70 @@ def wants_partial(request: Request[Any, Any, Any]) -> bool:
     return is_htmx(request) and request.headers.get("hx-history-restore-request") != "true"
 
 
-class LeaderboardController(Controller):
-    path = "/leaderboards"
-    include_in_schema = False
+STANDINGS_TEMPLATE = "partials/leaderboard_standings.html"
 
-    @get("/", name="leaderboards", sync_to_thread=True)
-    def leaderboards(
-        self,
-        request: Request[Any, Any, Any],
-        read_engine: NamedDependency[Engine],
-        settings_zone: NamedDependency[ZoneInfo],
-    ) -> Template | Response[Any]:
-        principal = viewer(request)
-        if principal is None:
-            return send_to_sign_in(request)
-        if not may_read(principal):
-            raise PermissionDeniedException(detail="the leaderboards need a role")
-        teams = list_teams(read_engine)
-        partial = wants_partial(request)
-        template = "partials/leaderboard_board.html" if partial else "pages/leaderboards.html"
-        context: dict[str, Any] = {
-            "principal": principal,
-            "zone": settings_zone,
-            "scopes": SCOPE_LABELS,
-            "windows": WINDOW_LABELS,
-            "competencies": ALL_COMPETENCIES,
-            "as_of_max": picker_max(settings_zone),
-        }
-        headers = {"Vary": "HX-Request"}
-        params = request.query_params
+
+def viewer_mark(board: Board) -> UUID | bool:
+    """What of the viewer the standings show: their agent id when their row is on this page
+    (it is highlighted), else only whether they are an agent (the "Near me" tab). Viewers
+    with the same mark see the same standings, so they share one rendering."""
+    me = board.viewer_agent_id
+    if me is not None and any(row.agent_id == me for row in board.page.rows):
+        return me
+    return me is not None
+
+
+def render_standings(environment: Environment, board: Board, memory: BoardMemory | None) -> Markup:
+    """The board's tabs and table. Rendered once per read-model version for each view and
+    viewer mark (kept in ``memory``; an ``as_of`` board is rendered every time): the key
+    names every input of the template but the read models themselves."""
+
+    def render() -> Markup:
+        return Markup(  # noqa: S704 - autoescaped template output
+            environment.get_template(STANDINGS_TEMPLATE).render(
+                board=board,
+                scopes=SCOPE_LABELS,
+                windows=WINDOW_LABELS,
+                competencies=ALL_COMPETENCIES,
+            )
+        )
+
+    if memory is None or board.as_of is not None:
+        return render()
+    around = board.viewer_agent_id if board.view.around_me else None
+    key = ("standings", board.view, board.page.window_start, around, viewer_mark(board))
+    return memory.remember(key, render)
+
+
+def answer(
+    request: Request[Any, Any, Any],
+    principal: Principal,
+    engine: Engine,
+    zone: ZoneInfo,
+    environment: Environment,
+) -> Response[Any]:
+    """The whole page or the board partial, read on one connection at one read-model
+    version; the per-viewer parts (nav, CSRF token, the picker's "now") are rendered per
+    request around the remembered standings."""
+    partial = wants_partial(request)
+    template = "partials/leaderboard_board.html" if partial else "pages/leaderboards.html"
+    context: dict[str, Any] = {
+        "principal": principal,
+        "zone": zone,
+        "scopes": SCOPE_LABELS,
+        "windows": WINDOW_LABELS,
+        "competencies": ALL_COMPETENCIES,
+        "as_of_max": picker_max(zone),
+    }
+    status = HTTP_200_OK
+    params = request.query_params
+    with board_reads(engine) as memory:
+        teams = list(teams_from(memory))
         try:
             view = parse_view(
                 principal,
                 teams,
-                read_engine,
+                engine,
                 scope=params.get("scope"),
                 window=params.get("window"),
                 team=params.get("team"),
@@ -290,24 +337,51 @@ class LeaderboardController(Controller):
                 page=params.get("page"),
                 around=params.get("around"),
             )
-            as_of = as_of_from_query(read_engine, params.get("as_of"), settings_zone)
+            as_of = as_of_from_query(engine, params.get("as_of"), zone)
         except BadMoment as error:
             context["error"] = str(error)
             context["board"] = None
-            return Template(
-                template_name=template,
-                context=context,
-                status_code=HTTP_422_UNPROCESSABLE_ENTITY,
-                headers=headers,
-            )
+            status = HTTP_422_UNPROCESSABLE_ENTITY
         except BadBoard as error:
             context["error"] = str(error)
             context["board"] = None
-            return Template(
-                template_name=template, context=context, status_code=error.status, headers=headers
-            )
-        view = replace(view, as_of=as_of.value if as_of else None)
-        context["board"] = load_board(
-            read_engine, view, teams, settings_zone, principal.agent_id, as_of
+            status = error.status
+        else:
+            view = replace(view, as_of=as_of.value if as_of else None)
+            board = load_board(engine, view, teams, zone, principal.agent_id, as_of, memory=memory)
+            context["board"] = board
+            context["standings"] = render_standings(environment, board, memory)
+    html = environment.get_template(template).render(**context, request=request, csrf_input="")
+    return Response(
+        html, status_code=status, media_type=MediaType.HTML, headers={"Vary": "HX-Request"}
+    )
+
+
+class LeaderboardController(Controller):
+    path = "/leaderboards"
+    include_in_schema = False
+
+    @get("/", name="leaderboards")
+    async def leaderboards(
+        self,
+        request: Request[Any, Any, Any],
+        read_engine: NamedDependency[Engine],
+        settings_zone: NamedDependency[ZoneInfo],
+    ) -> Response[Any]:
+        principal = viewer(request)
+        if principal is None:
+            return send_to_sign_in(request)
+        if not may_read(principal):
+            raise PermissionDeniedException(detail="the leaderboards need a role")
+        engine = request.app.template_engine
+        if not isinstance(engine, JinjaTemplateEngine):
+            raise TypeError("the leaderboard renders with the app's Jinja environment")
+        return await run_reads(
+            reads_inline(read_engine),
+            answer,
+            request,
+            principal,
+            read_engine,
+            settings_zone,
+            engine.engine,
         )
-        return Template(template_name=template, context=context, headers=headers)
