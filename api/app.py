@@ -41,6 +41,7 @@ from api.settings import Settings
 from domain.application import Callcraft
 from projections.integrity import Integrity
 from projections.replay_jobs import ReplayJobs
+from web.reading import Reading
 from web.routes import route_handlers as page_route_handlers
 from web.templating import STATIC_DIR, template_config
 
@@ -67,6 +68,11 @@ def provide_replay_jobs(state: State) -> ReplayJobs:
     return jobs
 
 
+def provide_reading(state: State) -> Reading:
+    reading: Reading = state.reading
+    return reading
+
+
 def provide_integrity(state: State) -> Integrity:
     return _runtime(state).integrity
 
@@ -89,6 +95,7 @@ def dependencies() -> dict[str, Provide]:
         "app_service": Provide(provide_app_service, sync_to_thread=False),
         "read_engine": Provide(provide_read_engine, sync_to_thread=False),
         "settings_zone": Provide(provide_settings_zone, sync_to_thread=False),
+        "reading": Provide(provide_reading, sync_to_thread=False),
         "integrity": Provide(provide_integrity, sync_to_thread=False),
         "wait_for_projection": Provide(provide_wait_for_projection, sync_to_thread=False),
         "replay_jobs": Provide(provide_replay_jobs, sync_to_thread=False),
@@ -143,6 +150,7 @@ def create_app(
     )
     app.state.runtime = opened
     app.state.auth = auth
+    app.state.reading = Reading(opened.read_engine, settings.zone)
     app.state.replay_jobs = ReplayJobs(
         lambda on_difference, rebuilt, compared: run_replay_check(
             opened, on_difference, rebuilt=rebuilt, compared=compared

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime
+from functools import partial
 from typing import Any
 from urllib.parse import urlencode
 from uuid import UUID
@@ -21,11 +22,12 @@ from litestar.exceptions import PermissionDeniedException
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.response import Response
 from litestar.status_codes import (
-    HTTP_200_OK,
     HTTP_400_BAD_REQUEST,
     HTTP_404_NOT_FOUND,
     HTTP_422_UNPROCESSABLE_ENTITY,
 )
+from litestar.utils.empty import value_or_default
+from litestar.utils.scope.state import ScopeState
 from markupsafe import Markup
 from sqlalchemy import Engine, select
 
@@ -46,6 +48,8 @@ from projections.tables import agents
 from projections.tails import BoardMemory
 from web.as_of import AsOf, BadMoment, as_of_from_query, picker_max
 from web.auth import is_htmx, send_to_sign_in, viewer
+from web.fragments import Shells, slotted
+from web.reading import Reading
 
 PAGE_SIZE = 20
 MAX_PAGE = 10_000
@@ -266,63 +270,94 @@ def wants_partial(request: Request[Any, Any, Any]) -> bool:
     return is_htmx(request) and request.headers.get("hx-history-restore-request") != "true"
 
 
-STANDINGS_TEMPLATE = "partials/leaderboard_standings.html"
+BOARD_TEMPLATE = "partials/leaderboard_board.html"
+PAGE_TEMPLATE = "pages/leaderboards.html"
+SHELLS = Shells()
 
 
 def viewer_mark(board: Board) -> UUID | bool:
-    """What of the viewer the standings show: their agent id when their row is on this page
+    """What of the viewer the board shows: their agent id when their row is on this page
     (it is highlighted), else only whether they are an agent (the "Near me" tab). Viewers
-    with the same mark see the same standings, so they share one rendering."""
+    with the same mark see the same board, so they share one rendering."""
     me = board.viewer_agent_id
     if me is not None and any(row.agent_id == me for row in board.page.rows):
         return me
     return me is not None
 
 
-def render_standings(environment: Environment, board: Board, memory: BoardMemory | None) -> Markup:
-    """The board's tabs and table. Rendered once per read-model version for each view and
-    viewer mark (kept in ``memory``; an ``as_of`` board is rendered every time): the key
-    names every input of the template but the read models themselves."""
+def _render_board(environment: Environment, board: Board, as_of_max: str) -> str:
+    return environment.get_template(BOARD_TEMPLATE).render(
+        board=board,
+        scopes=SCOPE_LABELS,
+        windows=WINDOW_LABELS,
+        competencies=ALL_COMPETENCIES,
+        as_of_max=as_of_max,
+    )
 
-    def render() -> Markup:
-        return Markup(  # noqa: S704 - autoescaped template output
-            environment.get_template(STANDINGS_TEMPLATE).render(
-                board=board,
-                scopes=SCOPE_LABELS,
-                windows=WINDOW_LABELS,
-                competencies=ALL_COMPETENCIES,
-            )
+
+def render_board(
+    environment: Environment, board: Board, memory: BoardMemory, as_of_max: str
+) -> Markup:
+    """The board partial. Rendered once per read-model version for each view and viewer
+    mark, with a slot for the picker's "now" (``web.fragments``), and kept in ``memory``:
+    the key names every input of the template but the read models. A board as of a past
+    moment is rendered every time."""
+    if board.as_of is not None:
+        return Markup(_render_board(environment, board, as_of_max))  # noqa: S704 - autoescaped
+    around = board.viewer_agent_id if board.view.around_me else None
+    key = ("board", board.view, board.page.window_start, around, viewer_mark(board))
+    kept = memory.remember(key, lambda: slotted(partial(_render_board, environment, board)))
+    if kept is None:
+        return Markup(_render_board(environment, board, as_of_max))  # noqa: S704 - autoescaped
+    return kept.fill(as_of_max)
+
+
+def render_page(
+    environment: Environment,
+    request: Request[Any, Any, Any],
+    principal: Principal,
+    board_html: Markup,
+) -> str:
+    """The whole page around ``board_html``. The page around the board depends only on the
+    viewer (the nav reads their roles, teams and name), the request's CSRF token and the
+    path, so it is kept per process by exactly those, with a slot for the board."""
+    csrf = value_or_default(ScopeState.from_scope(request.scope).csrf_token, "")
+    path = request.url.path
+
+    def render(board: Markup) -> str:
+        return environment.get_template(PAGE_TEMPLATE).render(
+            principal=principal, board_html=board, request=request, csrf_input=""
         )
 
-    if memory is None or board.as_of is not None:
-        return render()
-    around = board.viewer_agent_id if board.view.around_me else None
-    key = ("standings", board.view, board.page.window_start, around, viewer_mark(board))
-    return memory.remember(key, render)
+    key = (
+        PAGE_TEMPLATE,
+        path,
+        csrf,
+        principal.actor,
+        principal.display_name,
+        principal.roles,
+        principal.user_id,
+        principal.agent_id,
+        principal.led_team_ids,
+        principal.is_token,
+    )
+    shell = SHELLS.get(key, render)
+    return render(board_html) if shell is None else str(shell.fill(board_html))
 
 
 def answer(
     request: Request[Any, Any, Any],
     principal: Principal,
-    engine: Engine,
-    zone: ZoneInfo,
+    reading: Reading,
     environment: Environment,
 ) -> Response[Any]:
-    """The whole page or the board partial, read on one connection at one read-model
-    version; the per-viewer parts (nav, CSRF token, the picker's "now") are rendered per
-    request around the remembered standings."""
-    partial = wants_partial(request)
-    template = "partials/leaderboard_board.html" if partial else "pages/leaderboards.html"
-    context: dict[str, Any] = {
-        "principal": principal,
-        "zone": zone,
-        "scopes": SCOPE_LABELS,
-        "windows": WINDOW_LABELS,
-        "competencies": ALL_COMPETENCIES,
-        "as_of_max": picker_max(zone),
-    }
-    status = HTTP_200_OK
+    """The whole page or the board partial, read on one connection at one read-model version
+    (a board asked again before the read models move is read from memory, not the database)."""
+    engine, zone = reading.engine, reading.zone
+    as_of_max = picker_max(zone)
+    headers = {"Vary": "HX-Request"}
     params = request.query_params
+    error: tuple[str, int] | None = None
     with board_reads(engine) as memory:
         teams = list(teams_from(memory))
         try:
@@ -338,23 +373,33 @@ def answer(
                 around=params.get("around"),
             )
             as_of = as_of_from_query(engine, params.get("as_of"), zone)
-        except BadMoment as error:
-            context["error"] = str(error)
-            context["board"] = None
-            status = HTTP_422_UNPROCESSABLE_ENTITY
-        except BadBoard as error:
-            context["error"] = str(error)
-            context["board"] = None
-            status = error.status
+        except BadMoment as problem:
+            error = (str(problem), HTTP_422_UNPROCESSABLE_ENTITY)
+        except BadBoard as problem:
+            error = (str(problem), problem.status)
         else:
             view = replace(view, as_of=as_of.value if as_of else None)
             board = load_board(engine, view, teams, zone, principal.agent_id, as_of, memory=memory)
-            context["board"] = board
-            context["standings"] = render_standings(environment, board, memory)
-    html = environment.get_template(template).render(**context, request=request, csrf_input="")
-    return Response(
-        html, status_code=status, media_type=MediaType.HTML, headers={"Vary": "HX-Request"}
-    )
+            board_html = render_board(environment, board, memory, as_of_max)
+    if error is not None:
+        template = BOARD_TEMPLATE if wants_partial(request) else PAGE_TEMPLATE
+        html = environment.get_template(template).render(
+            principal=principal,
+            zone=zone,
+            scopes=SCOPE_LABELS,
+            windows=WINDOW_LABELS,
+            competencies=ALL_COMPETENCIES,
+            as_of_max=as_of_max,
+            board=None,
+            error=error[0],
+            request=request,
+            csrf_input="",
+        )
+        return Response(html, status_code=error[1], media_type=MediaType.HTML, headers=headers)
+    if wants_partial(request):
+        return Response(str(board_html), media_type=MediaType.HTML, headers=headers)
+    html = render_page(environment, request, principal, board_html)
+    return Response(html, media_type=MediaType.HTML, headers=headers)
 
 
 class LeaderboardController(Controller):
@@ -363,10 +408,7 @@ class LeaderboardController(Controller):
 
     @get("/", name="leaderboards")
     async def leaderboards(
-        self,
-        request: Request[Any, Any, Any],
-        read_engine: NamedDependency[Engine],
-        settings_zone: NamedDependency[ZoneInfo],
+        self, request: Request[Any, Any, Any], reading: NamedDependency[Reading]
     ) -> Response[Any]:
         principal = viewer(request)
         if principal is None:
@@ -377,11 +419,5 @@ class LeaderboardController(Controller):
         if not isinstance(engine, JinjaTemplateEngine):
             raise TypeError("the leaderboard renders with the app's Jinja environment")
         return await run_reads(
-            reads_inline(read_engine),
-            answer,
-            request,
-            principal,
-            read_engine,
-            settings_zone,
-            engine.engine,
+            reads_inline(reading.engine), answer, request, principal, reading, engine.engine
         )
