@@ -1,5 +1,5 @@
 """`python -m bench [--scale smoke|quick|full] [--databases sqlite,postgres] [--json FILE]
-[--no-http | --http-only] [--stores DIR | --no-store-cache]`."""
+[--no-http | --http-only] [--stores DIR | --no-store-cache] [--http-client auto|wrk|asyncio]`."""
 
 from __future__ import annotations
 
@@ -58,6 +58,12 @@ def main(argv: list[str] | None = None) -> int:
         help="where the HTTP benchmark keeps its built stores for the next run (same day)",
     )
     parser.add_argument(
+        "--http-client",
+        choices=("auto", "wrk", "asyncio"),
+        default="auto",
+        help="what drives the HTTP benchmark: wrk (auto: when installed) or a lean asyncio client",
+    )
+    parser.add_argument(
         "--no-store-cache", action="store_true", help="build the HTTP stores afresh, keep none"
     )
     options = parser.parse_args(argv)
@@ -92,6 +98,7 @@ def main(argv: list[str] | None = None) -> int:
                     Path(scratch),
                     queries=scale.queries,
                     stores=None if options.no_store_cache else options.stores,
+                    client=options.http_client,
                 )
 
     print(

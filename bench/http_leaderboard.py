@@ -3,9 +3,11 @@
 A store is built in a scratch directory (the demo centre, or the demo centre plus enough
 generated agents and recognitions for the full size), its read models are rebuilt, and the
 real app serves it on a free loopback port with the projector running (the default). The
-demo ``agent`` user signs in through the form (CSRF cookie and field), then a bounded number
-of requests goes to each URL with 32 concurrent connections from one asyncio client. The
-client shares the machine with the server, so the figures are a floor, not a ceiling.
+demo ``agent`` user signs in through the form (CSRF cookie and field), then each URL is driven
+with 32 concurrent connections — by ``wrk`` when it is installed (``make bench`` installs it),
+else by a lean asyncio client. The client shares the machine with the server, so requests/s
+and latencies are a floor; requests per server CPU-second is what one worker answers with a
+core to itself.
 """
 
 from __future__ import annotations
@@ -15,13 +17,15 @@ import dataclasses
 import json
 import os
 import re
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -45,6 +49,7 @@ MAX_RECONNECTS = 100
 # A second bound: at 10,000 agents a page costs ~0.25 s of server time, so 3,000 requests per
 # URL would take ~6 minutes each; stop a URL's run after this long and report what was done.
 MAX_SECONDS_PER_URL = 120.0
+WRK_SECONDS_PER_URL = 15.0  # wrk runs for a time, not a count
 _CSRF_INPUT = re.compile(r'name="_csrf_token" value="([^"]+)"')
 
 
@@ -121,8 +126,9 @@ def build_store(directory: Path, size: StoreSize, seed: int) -> StoreFacts:
             _, enrolled = enrol_centre(app, centre)
             # The generated history ends at the bench's fixed NOW; move it by whole days to
             # end yesterday, so the week and month windows hold as many agents as in real use
-            # (whole days keep every kudos on the calendar day its daily cap was counted on).
-            shift = whole_days_to(now, NOW)
+            # (whole days keep every kudos on the calendar day its daily cap was counted on;
+            # ending today would put it in the future before NOW's time of day).
+            shift = whole_days_to(now, NOW) - timedelta(days=1)
             writer = FastWriter(app, enrolled, now=now)
             rows = recognition_rows(seed + 7, centre, extra_events, key_prefix="http")
             for index, row in enumerate(rows, 1):
@@ -257,10 +263,13 @@ def sign_in(base_url: str) -> httpx.Cookies:
 
 @dataclass
 class Timings:
+    requests: int
     seconds: float
-    latencies_ms: list[float]
+    p50_ms: float
+    p99_ms: float
     response_bytes: int
     reconnects: int
+    client: str
     server_cpu_seconds: float | None = None
 
     @property
@@ -269,11 +278,11 @@ class Timings:
         with a core to itself, whatever else the machine is doing."""
         if not self.server_cpu_seconds:
             return None
-        return len(self.latencies_ms) / self.server_cpu_seconds
+        return self.requests / self.server_cpu_seconds
 
     @property
     def per_second(self) -> float:
-        return len(self.latencies_ms) / self.seconds
+        return self.requests / self.seconds
 
 
 def cpu_seconds(pid: int) -> float | None:
@@ -285,61 +294,169 @@ def cpu_seconds(pid: int) -> float | None:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-async def _drive(
-    base_url: str,
-    cookies: httpx.Cookies,
-    target: Target,
-    requests: int,
-    warm_up: int,
-    server_pid: int | None,
+def cookie_header(cookies: httpx.Cookies) -> str:
+    return "; ".join(f"{name}={value}" for name, value in cookies.items())
+
+
+# ------------------------------------------------------------------ the lean asyncio client
+#
+# The client shares the machine's two cores with the server, so a heavy client (httpx spends
+# several times the server's own time per request) would set the figure. Without wrk, this
+# one speaks just enough HTTP/1.1 — keep-alive, Content-Length bodies — in a few dozen
+# microseconds per request.
+
+
+class _Connection:
+    def __init__(self, host: str, port: int, request: bytes) -> None:
+        self.host, self.port, self.request = host, port, request
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+
+    async def open(self) -> None:
+        self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+        self.reader = self.writer = None
+
+    async def get(self) -> tuple[int, int, bool]:
+        """One request: (status, body length, whether the server keeps the connection)."""
+        if self.reader is None or self.writer is None:
+            await self.open()
+        assert self.reader is not None
+        assert self.writer is not None
+        self.writer.write(self.request)
+        head = await self.reader.readuntil(b"\r\n\r\n")
+        lines = head.split(b"\r\n")
+        status = int(lines[0].split(b" ", 2)[1])
+        length, keep = 0, True
+        for line in lines[1:]:
+            name, _, value = line.partition(b":")
+            name = name.strip().lower()
+            if name == b"content-length":
+                length = int(value)
+            elif name == b"transfer-encoding":
+                raise RuntimeError("the lean client reads Content-Length bodies only")
+            elif name == b"connection" and b"close" in value.lower():
+                keep = False
+        body = await self.reader.readexactly(length) if length else b""
+        if not keep:
+            self.close()
+        return status, len(body), keep
+
+
+async def _drive_lean(
+    base_url: str, cookie: str, target: Target, requests: int, warm_up: int, server_pid: int | None
 ) -> Timings:
-    limits = httpx.Limits(max_connections=CONNECTIONS, max_keepalive_connections=CONNECTIONS)
-    async with httpx.AsyncClient(
-        base_url=base_url,
-        cookies=cookies,
-        headers=dict(target.headers),
-        limits=limits,
-        timeout=REQUEST_TIMEOUT_SECONDS,
-    ) as client:
-        latencies: list[float] = []
-        sizes: list[int] = []
-        remaining = [warm_up]
-        reconnects = [0]
+    host, port = base_url.removeprefix("http://").split(":")
+    headers = [f"GET {target.path} HTTP/1.1", f"Host: {host}:{port}", f"Cookie: {cookie}"]
+    headers += [f"{name}: {value}" for name, value in target.headers]
+    request = ("\r\n".join(headers) + "\r\n\r\n").encode("latin-1")
+    connections = [_Connection(host, int(port), request) for _ in range(CONNECTIONS)]
+    latencies: list[float] = []
+    sizes: list[int] = []
+    remaining = [warm_up]
+    reconnects = [0]
+    deadline = [time.perf_counter() + MAX_SECONDS_PER_URL]
 
-        deadline = [time.perf_counter() + MAX_SECONDS_PER_URL]
+    async def worker(connection: _Connection, record: bool) -> None:
+        while remaining[0] > 0 and time.perf_counter() < deadline[0]:
+            remaining[0] -= 1
+            started = time.perf_counter()
+            try:
+                status, size, _ = await connection.get()
+            except (OSError, asyncio.IncompleteReadError):
+                # A kept-alive connection the server closed under us: count it, and time
+                # the retry on a new connection from the first attempt's start.
+                connection.close()
+                reconnects[0] += 1
+                if reconnects[0] > MAX_RECONNECTS:
+                    raise
+                status, size, _ = await connection.get()
+            elapsed = (time.perf_counter() - started) * 1000
+            if status != 200:
+                raise RuntimeError(f"GET {target.path} answered {status}")
+            if record:
+                latencies.append(elapsed)
+                sizes.append(size)
 
-        async def worker(record: bool) -> None:
-            while remaining[0] > 0 and time.perf_counter() < deadline[0]:
-                remaining[0] -= 1
-                started = time.perf_counter()
-                try:
-                    answer = await client.get(target.path)
-                except httpx.TransportError:
-                    # A kept-alive connection the server closed under us: count it, and
-                    # time the retry on a new connection from the first attempt's start.
-                    reconnects[0] += 1
-                    if reconnects[0] > MAX_RECONNECTS:
-                        raise
-                    answer = await client.get(target.path)
-                elapsed = (time.perf_counter() - started) * 1000
-                if answer.status_code != 200:
-                    raise RuntimeError(
-                        f"GET {target.path} answered {answer.status_code}: {answer.text[:200]}"
-                    )
-                if record:
-                    latencies.append(elapsed)
-                    sizes.append(len(answer.content))
-
-        await asyncio.gather(*(worker(False) for _ in range(CONNECTIONS)))
+    try:
+        await asyncio.gather(*(worker(c, False) for c in connections))
         remaining[0] = requests
         cpu_before = cpu_seconds(server_pid) if server_pid else None
         started = time.perf_counter()
         deadline[0] = started + MAX_SECONDS_PER_URL
-        await asyncio.gather(*(worker(True) for _ in range(CONNECTIONS)))
+        await asyncio.gather(*(worker(c, True) for c in connections))
         seconds = time.perf_counter() - started
         cpu_after = cpu_seconds(server_pid) if server_pid else None
+    finally:
+        for connection in connections:
+            connection.close()
     cpu = None if cpu_before is None or cpu_after is None else cpu_after - cpu_before
-    return Timings(seconds, latencies, sizes[0] if sizes else 0, reconnects[0], cpu)
+    return Timings(
+        requests=len(latencies),
+        seconds=seconds,
+        p50_ms=percentile(latencies, 0.5),
+        p99_ms=percentile(latencies, 0.99),
+        response_bytes=sizes[0] if sizes else 0,
+        reconnects=reconnects[0],
+        client="asyncio client",
+        server_cpu_seconds=cpu,
+    )
+
+
+# ----------------------------------------------------------------------------------- wrk
+
+_WRK_REPORT = """
+done = function(summary, latency, requests)
+  local errors = summary.errors
+  io.write(string.format("callcraft-wrk %d %d %d %d %d %d %d\\n",
+    summary.requests, summary.duration, summary.bytes,
+    latency:percentile(50), latency:percentile(99),
+    errors.status, errors.connect + errors.read + errors.write + errors.timeout))
+end
+"""
+
+
+def _wrk(wrk: str, url: str, headers: list[str], seconds: float, script: Path) -> list[int]:
+    command = [wrk, "-t1", f"-c{CONNECTIONS}", f"-d{max(1, round(seconds))}s", "-s", str(script)]
+    for header in headers:
+        command += ["-H", header]
+    done = subprocess.run(  # noqa: S603 - wrk with our own arguments
+        [*command, url], capture_output=True, text=True, check=True, timeout=seconds + 60
+    )
+    for line in done.stdout.splitlines():
+        if line.startswith("callcraft-wrk "):
+            return [int(value) for value in line.split()[1:]]
+    raise RuntimeError(f"wrk printed no report: {done.stdout[-500:]} {done.stderr[-500:]}")
+
+
+def _drive_wrk(
+    wrk: str, base_url: str, cookie: str, target: Target, seconds: float, server_pid: int | None
+) -> Timings:
+    headers = [f"Cookie: {cookie}"] + [f"{name}: {value}" for name, value in target.headers]
+    url = base_url + target.path
+    with tempfile.TemporaryDirectory(prefix="callcraft-wrk-") as scratch:
+        script = Path(scratch) / "report.lua"
+        script.write_text(_WRK_REPORT)
+        _wrk(wrk, url, headers, 2, script)  # warm-up, not measured
+        cpu_before = cpu_seconds(server_pid) if server_pid else None
+        count, micros, size, p50, p99, bad_status, broken = _wrk(wrk, url, headers, seconds, script)
+        cpu_after = cpu_seconds(server_pid) if server_pid else None
+    if bad_status:
+        raise RuntimeError(f"GET {target.path}: {bad_status} answers were not 2xx/3xx")
+    cpu = None if cpu_before is None or cpu_after is None else cpu_after - cpu_before
+    return Timings(
+        requests=count,
+        seconds=micros / 1e6,
+        p50_ms=p50 / 1000,
+        p99_ms=p99 / 1000,
+        response_bytes=size // count if count else 0,
+        reconnects=broken,
+        client="wrk",
+        server_cpu_seconds=cpu,
+    )
 
 
 def drive(
@@ -348,13 +465,20 @@ def drive(
     target: Target,
     requests: int,
     server_pid: int | None = None,
+    *,
+    client: str = "auto",
 ) -> Timings:
-    """``requests`` GETs of one URL over 32 connections (after an unmeasured warm-up), or
-    fewer when ``MAX_SECONDS_PER_URL`` runs out first; with ``server_pid``, the server's
-    CPU time over the measured requests too."""
-    return asyncio.run(
-        _drive(base_url, cookies, target, requests, warm_up=2 * CONNECTIONS, server_pid=server_pid)
-    )
+    """One URL over 32 connections after an unmeasured warm-up, with ``server_pid``'s CPU
+    time over the measured part: ``client`` "wrk" (a C client; "auto" picks it when it is
+    installed) for ``WRK_SECONDS_PER_URL``, or "asyncio": ``requests`` GETs from the lean
+    asyncio client (at most ``MAX_SECONDS_PER_URL``)."""
+    cookie = cookie_header(cookies)
+    wrk = shutil.which("wrk") if client in ("auto", "wrk") else None
+    if client == "wrk" and wrk is None:
+        raise RuntimeError("wrk is not installed (apt-get install wrk)")
+    if wrk is not None:
+        return _drive_wrk(wrk, base_url, cookie, target, WRK_SECONDS_PER_URL, server_pid)
+    return asyncio.run(_drive_lean(base_url, cookie, target, requests, 2 * CONNECTIONS, server_pid))
 
 
 def bench_http_leaderboard(
@@ -366,6 +490,7 @@ def bench_http_leaderboard(
     *,
     queries: int = 1_000,
     stores: Path | None = None,
+    client: str = "auto",
 ) -> list[Figure]:
     """Build (or reuse, under ``stores``) a store of ``size``, time the leaderboard query
     on it in-process, then serve it and measure every target: requests/s, p50, p99."""
@@ -396,17 +521,19 @@ def bench_http_leaderboard(
         cookies = sign_in(server.base_url)
         for target in TARGETS:
             progress(f"http: {requests:,} × GET {target.path} ({target.label})")
-            timings = drive(server.base_url, cookies, target, requests, server.process.pid)
+            timings = drive(
+                server.base_url, cookies, target, requests, server.process.pid, client=client
+            )
             note = (
-                f"{CONNECTIONS} connections, {len(timings.latencies_ms):,} of {requests:,} "
-                "requests, "
-                f"{timings.response_bytes:,} B, {timings.reconnects} reconnects"
+                f"{CONNECTIONS} connections, {timings.client}, {timings.requests:,} requests "
+                f"in {timings.seconds:.1f} s, {timings.response_bytes:,} B a response"
+                + (" with its headers, " if timings.client == "wrk" else ", ")
+                + f"{timings.reconnects} reconnects"
             )
             per_cpu = timings.per_server_cpu_second
             progress(
-                f"http: {timings.per_second:,.0f} req/s, p50 "
-                f"{percentile(timings.latencies_ms, 0.5):,.1f} ms, p99 "
-                f"{percentile(timings.latencies_ms, 0.99):,.1f} ms ({note}); "
+                f"http: {timings.per_second:,.0f} req/s, p50 {timings.p50_ms:,.1f} ms, "
+                f"p99 {timings.p99_ms:,.1f} ms ({note}); "
                 + (f"{per_cpu:,.0f} requests per server CPU-second" if per_cpu else "")
             )
             figures += [
@@ -418,12 +545,12 @@ def bench_http_leaderboard(
                 Figure(
                     f"HTTP {target.label}: p50",
                     where,
-                    Series(target.label, "ms", [percentile(timings.latencies_ms, 0.5)], note),
+                    Series(target.label, "ms", [timings.p50_ms], note),
                 ),
                 Figure(
                     f"HTTP {target.label}: p99",
                     where,
-                    Series(target.label, "ms", [percentile(timings.latencies_ms, 0.99)], note),
+                    Series(target.label, "ms", [timings.p99_ms], note),
                 ),
             ]
             if per_cpu:
