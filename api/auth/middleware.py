@@ -19,6 +19,7 @@ from litestar.connection import ASGIConnection
 from litestar.enums import ScopeType
 from litestar.middleware.csrf import CSRFMiddleware
 from litestar.types import ASGIApp, Receive, Scope, Send
+from litestar.utils.scope.state import ScopeState
 
 from api.auth.context import CSRF_COOKIE, SESSION_COOKIE, AuthContext
 from api.auth.identify import principal_for_secret, principal_for_user
@@ -99,7 +100,8 @@ def csrf_config(context: AuthContext) -> CSRFConfig:
 class CsrfUnlessBearer:
     def __init__(self, app: ASGIApp, context: AuthContext) -> None:
         self.app = app
-        self.checked = CSRFMiddleware(app, csrf_config(context))
+        self.config = csrf_config(context)
+        self.checked = CSRFMiddleware(app, self.config)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != ScopeType.HTTP:
@@ -109,4 +111,13 @@ class CsrfUnlessBearer:
         if path.startswith("/api/") and is_bearer_request(scope):
             await self.app(scope, receive, send)
             return
+        if scope["method"] in self.config.safe_methods:
+            # What Litestar's middleware does for a safe request that already carries the
+            # cookie — the token is the cookie, nothing is checked or set — without building
+            # a request and wrapping ``send`` for it. Without the cookie, it sets one.
+            cookie = ASGIConnection[Any, Any, Any, Any](scope).cookies.get(self.config.cookie_name)
+            if cookie:
+                ScopeState.from_scope(scope).csrf_token = cookie
+                await self.app(scope, receive, send)
+                return
         await self.checked(scope, receive, send)
