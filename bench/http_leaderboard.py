@@ -25,7 +25,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import httpx
@@ -126,9 +126,8 @@ def build_store(directory: Path, size: StoreSize, seed: int) -> StoreFacts:
             _, enrolled = enrol_centre(app, centre)
             # The generated history ends at the bench's fixed NOW; move it by whole days to
             # end yesterday, so the week and month windows hold as many agents as in real use
-            # (whole days keep every kudos on the calendar day its daily cap was counted on;
-            # ending today would put it in the future before NOW's time of day).
-            shift = whole_days_to(now, NOW) - timedelta(days=1)
+            # (whole days keep every kudos on the calendar day its daily cap was counted on).
+            shift = whole_days_to(now, NOW)
             writer = FastWriter(app, enrolled, now=now)
             rows = recognition_rows(seed + 7, centre, extra_events, key_prefix="http")
             for index, row in enumerate(rows, 1):
