@@ -24,7 +24,7 @@ ifeq ($(CI),true)
 export HYPOTHESIS_PROFILE ?= ci
 endif
 
-.PHONY: help venv lock deps-system db assets run test lint format bench clean
+.PHONY: help venv lock deps-system db assets run test lint format bench bench-client clean
 
 help: ## Show this list
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -96,8 +96,17 @@ format: venv ## Rewrite the code in the house style (ruff format + safe fixes)
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-bench: venv db ## Measure our figures beside the machine's ceilings (make bench BENCH_ARGS="--scale full")
+bench: venv db bench-client ## Measure our figures beside the machine's ceilings (make bench BENCH_ARGS="--scale full")
 	$(BIN)/python -m bench $(BENCH_ARGS)
+
+# wrk drives the HTTP benchmark (a C client: a Python one would take the server's CPU on a
+# small machine). Only `make bench` wants it; without it the bench uses its asyncio client.
+bench-client: ## Install wrk for the HTTP benchmark (apt-get, only if missing; never fails)
+	@command -v wrk >/dev/null || { \
+		sudo=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+		{ $$sudo apt-get update -qq && \
+		  $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; } || \
+		echo "wrk not installed: the HTTP benchmark uses its asyncio client"; }
 
 clean: ## Remove var/ (the local stores), caches and build output; keeps .venv
 	rm -rf var .pytest_cache .mypy_cache .ruff_cache .hypothesis .import_linter_cache \
