@@ -28,6 +28,7 @@ from typing import TextIO
 from eventsourcing.persistence import IntegrityError
 from tqdm import tqdm
 
+from api.event_encoding import EventEncoder
 from api.import_rows import (
     ImportFormat,
     ImportRow,
@@ -88,6 +89,7 @@ class BatchChecker:
         self.staging = staging
         self.report = report
         self.good = 0
+        self.encoder = EventEncoder(app.mapper)
 
     def check(self, rows: list[ImportRow]) -> None:
         commands = [_command(row) for row in rows]
@@ -110,7 +112,7 @@ class BatchChecker:
             self.staging.stage(
                 staged,
                 prepared.decided_on,
-                [self.app.mapper.to_stored_event(event) for event in prepared.events],
+                [self.encoder.encode(event) for event in prepared.events],
                 created=created,
             )
 

@@ -1,0 +1,197 @@
+"""The import's fast event encoder stores every event byte for byte as the library's mapper."""
+
+from __future__ import annotations
+
+import dataclasses
+import typing
+import zlib
+from datetime import UTC, datetime
+from decimal import Decimal
+from enum import Enum
+from typing import Any
+from uuid import UUID, uuid5
+
+import pytest
+from eventsourcing.compressor import ZlibCompressor
+from eventsourcing.domain import DomainEvent
+from eventsourcing.persistence import Cipher, JSONTranscoder, Mapper, StoredEvent
+from eventsourcing.utils import Environment
+from hypothesis import given
+from hypothesis import strategies as st
+
+from api.event_encoding import EventEncoder
+from domain.application import Callcraft
+from domain.identity import NAMESPACE, name_based_id
+from domain.organisation import Team
+from domain.recordings import Recording
+from tests.unit.test_event_decoding import EVENT_CLASSES, _values_for
+
+
+class Color(Enum):
+    RED = "red"
+
+
+MAPPER = Callcraft(env={"PERSISTENCE_MODULE": "eventsourcing.popo"}).mapper
+
+
+@st.composite
+def domain_events(draw: st.DrawFn, classes: list[type[DomainEvent]] = EVENT_CLASSES) -> Any:
+    """An event of any of the domain's classes, every field of the type it is declared with
+    (and, now and then, a value of another type, which the encoder must also get right)."""
+    cls = draw(st.sampled_from(classes))
+    hints = typing.get_type_hints(cls)
+    state: dict[str, Any] = {
+        "originator_id": draw(st.uuids()),
+        "originator_version": draw(st.integers(1, 10_000)),
+    }
+    for field in dataclasses.fields(cls):
+        if field.name not in state:
+            state[field.name] = draw(_values_for(hints.get(field.name, Any)))
+    event = object.__new__(cls)
+    object.__setattr__(event, "__dict__", state)
+    return event
+
+
+def _same(mapper: Mapper[UUID], event: Any) -> None:
+    """Both give the same stored event, or fail with the same error."""
+    encoder = EventEncoder(mapper)
+    try:
+        theirs = mapper.to_stored_event(event)
+    except Exception as error:  # the same error must come out of both
+        with pytest.raises(type(error)):
+            encoder.encode(event)
+        return
+    ours = encoder.encode(event)
+    assert ours == theirs
+    assert type(ours.originator_id) is type(theirs.originator_id)
+
+
+def test_the_fast_path_is_taken_with_the_default_settings() -> None:
+    assert EventEncoder(MAPPER).fast
+
+
+@given(event=domain_events())
+def test_every_event_is_stored_as_the_library_stores_it(event: Any) -> None:
+    _same(MAPPER, event)
+
+
+@given(
+    event=domain_events([Recording.FeedbackGiven, Team.TeamFormed]),
+    value=st.one_of(
+        st.floats(),
+        st.integers(min_value=-(2**80), max_value=2**80),
+        st.text(),  # lone surrogates too: both refuse them
+        st.decimals(allow_nan=False),
+        st.tuples(st.integers(), st.text()),
+        st.dictionaries(st.integers() | st.text(), st.integers(), max_size=2),
+        st.sampled_from([Recording.FeedbackGiven, Color.RED, True]),
+    ),
+)
+def test_values_of_other_types_are_stored_as_the_library_stores_them(
+    event: Any, value: object
+) -> None:
+    vars(event)["note"] = value
+    _same(MAPPER, event)
+
+
+class _NoMapper:
+    def to_stored_event(self, event: Any) -> StoredEvent:
+        raise AssertionError("the fast path fell back to the library's mapper")
+
+
+@given(event=domain_events([c for c in EVENT_CLASSES if c.__module__ == Recording.__module__]))
+def test_recognitions_take_the_fast_path(event: Any) -> None:
+    theirs = MAPPER.to_stored_event(event)
+    encoder = EventEncoder(MAPPER)
+    encoder.mapper = _NoMapper()  # type: ignore[assignment]
+    assert encoder.encode(event) == theirs
+
+
+def test_a_real_recognition_is_stored_as_the_library_stores_it() -> None:
+    fields: dict[str, Any] = {
+        "originator_id": UUID(int=1),
+        "originator_version": 1,
+        "originator_topic": "domain.recordings:Recording",
+        "timestamp": Recording.KudosGiven.create_timestamp(),
+        "agent_id": UUID(int=2),
+        "competencies": ["teamwork"],
+        "occurred_at": datetime(2026, 1, 2, 3, 4, tzinfo=UTC),
+        "recorded_by": "sam",
+        "note": 'Merci "Ana" —\tbien joué\n',
+        "idempotency_key": "k-1",
+        "from_agent": UUID(int=3),
+    }
+    event = Recording.KudosGiven(**fields)
+    _same(MAPPER, event)
+
+
+class ReversingCipher(Cipher):
+    """Any cipher will do: the encoder must leave it to the library's mapper."""
+
+    def __init__(self, environment: Environment) -> None:
+        self.environment = environment
+
+    def encrypt(self, plaintext: bytes) -> bytes:
+        return plaintext[::-1]
+
+    def decrypt(self, ciphertext: bytes) -> bytes:
+        return ciphertext[::-1]
+
+
+def _other_settings() -> list[Mapper[UUID]]:
+    class SortedTranscoder(JSONTranscoder):
+        def __init__(self) -> None:
+            super().__init__()
+            self.encoder.sort_keys = True
+
+    sorted_keys = SortedTranscoder()
+    for transcoding in MAPPER.transcoder.types.values():  # type: ignore[attr-defined]
+        sorted_keys.register(transcoding)
+    return [
+        Mapper(MAPPER.transcoder, compressor=ZlibCompressor()),
+        Mapper(MAPPER.transcoder, cipher=ReversingCipher(Environment())),
+        Mapper(sorted_keys),
+    ]
+
+
+@pytest.mark.parametrize("mapper", _other_settings())
+def test_other_settings_are_left_to_the_library(mapper: Mapper[UUID]) -> None:
+    encoder = EventEncoder(mapper)
+    assert not encoder.fast
+    fields: dict[str, Any] = {
+        "originator_id": UUID(int=1),
+        "originator_version": 1,
+        "originator_topic": "domain.organisation:Team",
+        "timestamp": datetime(2026, 1, 2, tzinfo=UTC),
+        "name": "Billing",
+        "formed_by": "admin",
+    }
+    event = Team.TeamFormed(**fields)
+    ours = encoder.encode(event)
+    assert mapper.to_domain_event(ours).__dict__ == event.__dict__
+    if mapper.compressor is not None:
+        assert zlib.decompress(ours.state) == MAPPER.to_stored_event(event).state
+
+
+@given(name=st.text())
+def test_name_based_ids_are_the_standard_version_5_uuids(name: str) -> None:
+    try:
+        expected = uuid5(NAMESPACE, name)
+    except UnicodeEncodeError:
+        with pytest.raises(UnicodeEncodeError):
+            name_based_id(name)
+        return
+    assert name_based_id(name) == expected
+    assert name_based_id(name).version == 5
+
+
+def test_a_decimal_keeps_its_transcoding() -> None:
+    event = object.__new__(Team.TeamFormed)
+    object.__setattr__(
+        event,
+        "__dict__",
+        {"originator_id": UUID(int=1), "originator_version": 1, "amount": Decimal("1.50")},
+    )
+    _same(MAPPER, event)
+    assert b'"decimal_str"' in EventEncoder(MAPPER).encode(event).state
+    assert isinstance(EventEncoder(MAPPER).encode(event), StoredEvent)
