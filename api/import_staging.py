@@ -117,7 +117,10 @@ class ImportStaging(PendingRecordings):
     def __init__(self, directory: Path | None = None) -> None:
         super().__init__()
         self._scratch = tempfile.TemporaryDirectory(prefix="callcraft-import-", dir=directory)
-        self._db = sqlite3.connect(Path(self._scratch.name) / "staging.db", isolation_level=None)
+        # One thread at a time: the check pass, then the recording pass's helper thread.
+        self._db = sqlite3.connect(
+            Path(self._scratch.name) / "staging.db", isolation_level=None, check_same_thread=False
+        )
         # Scratch space: durability would only cost time (the real store is never touched).
         self._db.execute("PRAGMA journal_mode=OFF")
         self._db.execute("PRAGMA synchronous=OFF")

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -245,13 +246,33 @@ def record_checked(
     """The recording pass: append what the check pass staged, batch by batch."""
     progress = _Progress(good_rows, "row", "recording", show_progress)
     try:
-        for batch in staging.batches():
-            if not _record_staged(app, batch, now, report, skip_invalid, path, fmt):
+        for batch, unchanged in _checked_ahead(app, staging):
+            if not _record_staged(app, batch, unchanged, now, report, skip_invalid, path, fmt):
                 report.aborted = True
                 return
             progress.advance(len(batch.lines))
     finally:
         progress.close()
+
+
+def _checked_ahead(app: Callcraft, staging: ImportStaging) -> Iterator[tuple[StagedBatch, bool]]:
+    """Each staged batch, and whether the store is still as its check saw it; the next batch
+    is read back from the scratch file and asked about while the caller appends this one
+    (the store's commit and the database's answers leave the interpreter free meanwhile).
+
+    Asking one batch early changes nothing it asks about: an import appends recordings and
+    kudos allowances, never the agents or the rulebooks its batches were decided on."""
+    batches = staging.batches()  # advanced by the helper thread only
+
+    def read_next() -> tuple[StagedBatch, bool] | None:
+        batch = next(batches, None)
+        return None if batch is None else (batch, _unchanged_since_check(app, batch))
+
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="callcraft-import") as helper:
+        ahead = helper.submit(read_next)
+        while (item := ahead.result()) is not None:
+            ahead = helper.submit(read_next)
+            yield item
 
 
 def _unchanged_since_check(app: Callcraft, batch: StagedBatch) -> bool:
@@ -276,6 +297,7 @@ def _commands_at(
 def _record_staged(
     app: Callcraft,
     batch: StagedBatch,
+    unchanged: bool,
     now: datetime,
     report: ImportReport,
     skip_invalid: bool,
@@ -283,7 +305,7 @@ def _record_staged(
     fmt: ImportFormat,
 ) -> bool:
     """Append a staged batch as decided; when the store changed since, decide it again."""
-    if _unchanged_since_check(app, batch):
+    if unchanged:
         try:
             app.append_stored(batch.events)
         except IntegrityError:
