@@ -20,7 +20,6 @@ from uuid import UUID, uuid4
 from eventsourcing.application import AggregateNotFoundError, Application, LRUCache
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError, JSONTranscoder, StoredEvent, Transcoding
-from eventsourcing.utils import get_topic
 
 from domain.accounts import Role, User
 from domain.agents import Agent
@@ -48,6 +47,7 @@ from domain.recordings import (
     Recording,
     RecordRecognition,
     fingerprint,
+    recognised_event,
     recognition_fields,
     validate_agents,
     validate_moment,
@@ -80,7 +80,6 @@ EVENT_CLASS_FOR_KIND: Mapping[RecognitionKind, type[Recording.Recognised]] = {
     RecognitionKind.KUDOS_GIVEN: Recording.KudosGiven,
 }
 
-RECORDING_TOPIC = get_topic(Recording)
 
 T = TypeVar("T")
 A = TypeVar("A", bound=Aggregate)
@@ -892,13 +891,7 @@ class Callcraft(Application[UUID]):
             self._use_allowance(command, giver.id, recording_id, state)
         event_class = EVENT_CLASS_FOR_KIND[command.kind]
         prepared.events.append(
-            event_class(
-                originator_id=recording_id,
-                originator_version=Recording.INITIAL_VERSION,
-                originator_topic=RECORDING_TOPIC,
-                timestamp=event_class.create_timestamp(),
-                **data,
-            )
+            recognised_event(event_class, recording_id, event_class.create_timestamp(), data)
         )
         if data["idempotency_key"]:
             state.recordings[recording_id] = print_

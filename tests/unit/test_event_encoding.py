@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import typing
 import zlib
+from dataclasses import FrozenInstanceError
 from datetime import UTC, datetime
 from decimal import Decimal
 from enum import Enum
@@ -16,14 +17,23 @@ from eventsourcing.compressor import ZlibCompressor
 from eventsourcing.domain import DomainEvent
 from eventsourcing.persistence import Cipher, JSONTranscoder, Mapper, StoredEvent
 from eventsourcing.utils import Environment
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from api.event_encoding import EventEncoder
-from domain.application import Callcraft
+from domain.application import EVENT_CLASS_FOR_KIND, Callcraft
+from domain.competencies import Competency
+from domain.exceptions import DomainError
+from domain.facts import RecognitionKind
 from domain.identity import NAMESPACE, name_based_id
 from domain.organisation import Team
-from domain.recordings import Recording
+from domain.recordings import (
+    RECORDING_TOPIC,
+    Recording,
+    RecordRecognition,
+    recognised_event,
+    recognition_fields,
+)
 from tests.unit.test_event_decoding import EVENT_CLASSES, _values_for
 
 
@@ -195,3 +205,75 @@ def test_a_decimal_keeps_its_transcoding() -> None:
     _same(MAPPER, event)
     assert b'"decimal_str"' in EventEncoder(MAPPER).encode(event).state
     assert isinstance(EventEncoder(MAPPER).encode(event), StoredEvent)
+
+
+NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
+
+
+@st.composite
+def commands(draw: st.DrawFn) -> RecordRecognition:
+    kind = draw(st.sampled_from(list(RecognitionKind)))
+    short = st.text(min_size=1, max_size=30)
+    return RecordRecognition(
+        kind=kind,
+        agent_id=draw(st.uuids()),
+        competencies=tuple(draw(st.lists(st.sampled_from(list(Competency)), min_size=1))),
+        occurred_at=draw(
+            st.datetimes(min_value=datetime(2000, 1, 2), max_value=datetime(2026, 5, 31)).map(
+                lambda moment: moment.replace(tzinfo=UTC)
+            )
+        ),
+        recorded_by=draw(short),
+        note=draw(st.text(max_size=40)),
+        idempotency_key=draw(st.none() | short),
+        rating=draw(st.integers(1, 5)),
+        feedback_kind=draw(st.none() | st.sampled_from(["praise", "Coaching "])),
+        given_by=draw(st.none() | short),
+        course=draw(short),
+        score=draw(st.integers(0, 100)),
+        call_ref=draw(short),
+        description=draw(short),
+        from_agent=draw(st.uuids()),
+    )
+
+
+@given(command=commands(), recording_id=st.uuids())
+def test_a_recognised_event_is_the_one_its_constructor_makes(
+    command: RecordRecognition, recording_id: UUID
+) -> None:
+    try:
+        data = recognition_fields(command, NOW)
+    except DomainError:
+        assume(False)
+        return
+    event_class = EVENT_CLASS_FOR_KIND[command.kind]
+    timestamp = event_class.create_timestamp()
+    ours = recognised_event(event_class, recording_id, timestamp, data)
+    theirs = event_class(
+        originator_id=recording_id,
+        originator_version=Recording.INITIAL_VERSION,
+        originator_topic=RECORDING_TOPIC,
+        timestamp=timestamp,
+        **data,
+    )
+    assert type(ours) is type(theirs)
+    assert list(vars(ours).items()) == list(vars(theirs).items())
+    assert EventEncoder(MAPPER).encode(ours) == MAPPER.to_stored_event(theirs)
+    with pytest.raises(FrozenInstanceError):
+        ours.note = "changed"
+
+
+def test_a_recognised_event_checks_its_originator_id_as_the_library_does() -> None:
+    data = recognition_fields(
+        RecordRecognition(
+            kind=RecognitionKind.INITIATIVE_TAKEN,
+            agent_id=UUID(int=1),
+            competencies=("leadership",),
+            occurred_at=NOW,
+            recorded_by="sam",
+            description="Wrote a guide",
+        ),
+        NOW,
+    )
+    with pytest.raises(TypeError, match="non-UUID"):
+        recognised_event(Recording.InitiativeTaken, "not-a-uuid", NOW, data)  # type: ignore[arg-type]
