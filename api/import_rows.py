@@ -13,7 +13,7 @@ import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Literal, TextIO
+from typing import Literal, NamedTuple, TextIO
 from uuid import UUID
 
 from domain.agents import HANDLE_MAX_LENGTH
@@ -71,9 +71,11 @@ class RowProblem:
         return f"{where}: {self.reason}"
 
 
-@dataclass(frozen=True, slots=True)
-class ImportRow:
-    """One parsed row. ``agent`` and ``from_agent`` are agent handles (case-folded)."""
+class ImportRow(NamedTuple):
+    """One parsed row. ``agent`` and ``from_agent`` are agent handles (case-folded).
+
+    A named tuple rather than a frozen dataclass: as immutable, and made in one step rather
+    than one ``object.__setattr__`` a field, once for every row of a file."""
 
     line: int
     kind: RecognitionKind
@@ -94,23 +96,32 @@ class ImportRow:
     from_agent: str | None = None
 
     def command(self, agent_id: UUID, from_agent_id: UUID | None) -> RecordRecognition:
-        return RecordRecognition(
-            kind=self.kind,
-            agent_id=agent_id,
-            competencies=self.competencies,
-            occurred_at=self.occurred_at,
-            recorded_by=self.recorded_by,
-            note=self.note,
-            idempotency_key=self.idempotency_key,
-            rating=self.rating,
-            feedback_kind=self.feedback_kind,
-            given_by=self.given_by,
-            course=self.course,
-            score=self.score,
-            call_ref=self.call_ref,
-            description=self.description,
-            from_agent=from_agent_id,
+        """The row as the domain's command: every one of its fields, in its order, set at
+        once (the frozen dataclass's constructor sets them one ``object.__setattr__`` each;
+        a test holds both equal)."""
+        command = object.__new__(RecordRecognition)
+        object.__setattr__(
+            command,
+            "__dict__",
+            {
+                "kind": self.kind,
+                "agent_id": agent_id,
+                "competencies": self.competencies,
+                "occurred_at": self.occurred_at,
+                "recorded_by": self.recorded_by,
+                "note": self.note,
+                "idempotency_key": self.idempotency_key,
+                "rating": self.rating,
+                "feedback_kind": self.feedback_kind,
+                "given_by": self.given_by,
+                "course": self.course,
+                "score": self.score,
+                "call_ref": self.call_ref,
+                "description": self.description,
+                "from_agent": from_agent_id,
+            },
         )
+        return command
 
 
 class _Invalid(Exception):

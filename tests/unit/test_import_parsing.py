@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 from datetime import UTC, datetime, timedelta, timezone
+from uuid import UUID
 
 import pytest
 
@@ -16,6 +18,7 @@ from api.import_rows import (
     read_rows,
 )
 from domain.facts import RecognitionKind
+from domain.recordings import RecordRecognition
 
 HEADER = (
     "agent,type,competencies,occurred_at,recorded_by,note,idempotency_key,"
@@ -266,3 +269,41 @@ def test_the_format_comes_from_the_option_or_the_file_name(
 def test_a_file_name_that_names_no_format_needs_the_option() -> None:
     with pytest.raises(ImportFileError, match="--format"):
         format_for("recognitions.txt", None)
+
+
+def test_a_row_becomes_the_same_command_its_constructor_makes() -> None:
+    rows = csv_rows(
+        "ana,FeedbackGiven,communication,2026-03-02T10:15:00+01:00,sam,Great,k-1,5,coaching,lee,,,,,\n"
+        "ana,TrainingCompleted,adaptability,2026-03-02T10:00:00Z,sam,,,,,,Billing 101,88,,,\n"
+        "ana,ToughCallHandledWithGrace,customer_service,2026-03-02T10:00:00Z,sam,,,,,,,,C-7,,\n"
+        "ana,InitiativeTaken,leadership,2026-03-02T10:00:00Z,sam,,,,,,,,,Wrote a guide,\n"
+        "ana,KudosGiven,teamwork,2026-03-02T10:00:00Z,ben,,,,,,,,,,Ben\n"
+    )
+    names = [f.name for f in dataclasses.fields(RecordRecognition)]
+    for row in rows:
+        assert isinstance(row, ImportRow)
+        giver = UUID(int=2) if row.from_agent else None
+        command = row.command(UUID(int=1), giver)
+        expected = RecordRecognition(
+            kind=row.kind,
+            agent_id=UUID(int=1),
+            competencies=row.competencies,
+            occurred_at=row.occurred_at,
+            recorded_by=row.recorded_by,
+            note=row.note,
+            idempotency_key=row.idempotency_key,
+            rating=row.rating,
+            feedback_kind=row.feedback_kind,
+            given_by=row.given_by,
+            course=row.course,
+            score=row.score,
+            call_ref=row.call_ref,
+            description=row.description,
+            from_agent=giver,
+        )
+        assert command == expected
+        assert list(vars(command).items()) == list(vars(expected).items())
+        assert list(vars(command)) == names
+        assert hash(command) == hash(expected)
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            command.note = "changed"  # type: ignore[misc]
