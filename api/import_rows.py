@@ -185,7 +185,7 @@ def _csv_records(stream: TextIO) -> Iterator[tuple[int, Mapping[str, object] | R
         except csv.Error as error:
             yield line, RowProblem(line, None, f"not valid CSV ({error})")
             continue
-        if not any(cell.strip() for cell in cells):
+        if not "".join(cells).strip():  # a blank row (every cell empty or spaces)
             continue
         if len(cells) != len(columns):
             yield (
@@ -327,7 +327,9 @@ def parse_record(record: Mapping[str, object], line: int) -> ImportRow:
     note = _text(record, "note") or ""
     for name in FOREIGN_COLUMNS[kind]:
         value = record.get(name)
-        if value is not None and not (isinstance(value, str) and not value.strip()):
+        if value is None or value == "":  # nearly every cell: the quick way
+            continue
+        if not (isinstance(value, str) and not value.strip()):
             raise _Invalid(name, f"{name} does not apply to {kind.value}")
     specific: dict[str, object] = {}
     if kind is RecognitionKind.FEEDBACK_GIVEN:
