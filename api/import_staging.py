@@ -117,13 +117,12 @@ class ImportStaging(PendingRecordings):
     def __init__(self, directory: Path | None = None) -> None:
         super().__init__()
         self._scratch = tempfile.TemporaryDirectory(prefix="callcraft-import-", dir=directory)
-        # One thread at a time: the check pass, then the recording pass's helper thread.
-        self._db = sqlite3.connect(
-            Path(self._scratch.name) / "staging.db", isolation_level=None, check_same_thread=False
-        )
+        self._db = sqlite3.connect(Path(self._scratch.name) / "staging.db", isolation_level=None)
         # Scratch space: durability would only cost time (the real store is never touched).
         self._db.execute("PRAGMA journal_mode=OFF")
         self._db.execute("PRAGMA synchronous=OFF")
+        # Its pages are written once and read once, in order: a small cache keeps memory flat.
+        self._db.execute("PRAGMA cache_size=-256")
         for statement in SCHEMA:
             self._db.execute(statement)
         self._batches = 0
@@ -192,25 +191,39 @@ class ImportStaging(PendingRecordings):
         )
         self._batches += 1
 
+    @property
+    def staged(self) -> int:
+        """How many batches are staged (numbered from 0)."""
+        return self._batches
+
+    def decided_on(self, number: int) -> dict[UUID, int]:
+        """The streams a batch was decided on, at their versions then."""
+        (versions,) = self._db.execute(
+            "SELECT decided_on FROM batches WHERE number = ?", (number,)
+        ).fetchone()
+        return {
+            UUID(bytes=key): version
+            for key, version in pickle.loads(versions)  # noqa: S301 - our own file
+        }
+
+    def batch(self, number: int) -> StagedBatch:
+        created, lines, events = self._db.execute(
+            "SELECT created, lines, events FROM batches WHERE number = ?", (number,)
+        ).fetchone()
+        return StagedBatch(
+            number=number,
+            created=created,
+            lines=array("q", lines).tolist(),
+            decided_on=self.decided_on(number),
+            events=[
+                StoredEvent(UUID(bytes=key), version, topic, state)
+                for key, version, topic, state in pickle.loads(events)  # noqa: S301
+            ],
+        )
+
     def batches(self) -> Iterator[StagedBatch]:
         for number in range(self._batches):
-            created, lines, versions, events = self._db.execute(
-                "SELECT created, lines, decided_on, events FROM batches WHERE number = ?",
-                (number,),
-            ).fetchone()
-            yield StagedBatch(
-                number=number,
-                created=created,
-                lines=array("q", lines).tolist(),
-                decided_on={
-                    UUID(bytes=key): version
-                    for key, version in pickle.loads(versions)  # noqa: S301 - our own file
-                },
-                events=[
-                    StoredEvent(UUID(bytes=key), version, topic, state)
-                    for key, version, topic, state in pickle.loads(events)  # noqa: S301
-                ],
-            )
+            yield self.batch(number)
 
     def close(self) -> None:
         self._db.close()

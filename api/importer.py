@@ -256,29 +256,24 @@ def record_checked(
 
 
 def _checked_ahead(app: Callcraft, staging: ImportStaging) -> Iterator[tuple[StagedBatch, bool]]:
-    """Each staged batch, and whether the store is still as its check saw it; the next batch
-    is read back from the scratch file and asked about while the caller appends this one
-    (the store's commit and the database's answers leave the interpreter free meanwhile).
+    """Each staged batch, and whether the store is still as its check saw it: the store is
+    asked about the next batch (by a helper thread) while the caller appends this one, the
+    store's commit and the database's answers leaving the interpreter free meanwhile.
 
     Asking one batch early changes nothing it asks about: an import appends recordings and
-    kudos allowances, never the agents or the rulebooks its batches were decided on."""
-    batches = staging.batches()  # advanced by the helper thread only
-
-    def read_next() -> tuple[StagedBatch, bool] | None:
-        batch = next(batches, None)
-        return None if batch is None else (batch, _unchanged_since_check(app, batch))
-
+    kudos allowances, never the agents or the rulebooks its batches were decided on. The
+    batches themselves are read back here, in this thread: what the helper allocates stays
+    small, so that memory stays flat (a thread's large allocations keep an arena of their own)."""
+    if not staging.staged:
+        return
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="callcraft-import") as helper:
-        ahead = helper.submit(read_next)
-        while (item := ahead.result()) is not None:
-            ahead = helper.submit(read_next)
-            yield item
-
-
-def _unchanged_since_check(app: Callcraft, batch: StagedBatch) -> bool:
-    """Whether every agent the batch decided on is as the check saw it, and no rulebook was
-    published since (one query)."""
-    return not app.changed_streams(batch.decided_on)
+        ahead = helper.submit(app.changed_streams, staging.decided_on(0))
+        for number in range(staging.staged):
+            batch = staging.batch(number)
+            unchanged = not ahead.result()
+            if number + 1 < staging.staged:
+                ahead = helper.submit(app.changed_streams, staging.decided_on(number + 1))
+            yield batch, unchanged
 
 
 def _commands_at(

@@ -66,6 +66,6 @@ def recording_id_for(recorded_by: str, idempotency_key: str) -> UUID:
     return name_based_id(f"recording:{recorded_by}:{idempotency_key}")
 
 
-@lru_cache(maxsize=4096)  # a batch of kudos asks for each giver's day several times
+@lru_cache(maxsize=1024)  # a batch of kudos asks for each giver's day several times
 def kudos_allowance_id_for(giver: UUID, day: date) -> UUID:
     return name_based_id(f"kudos-allowance:{giver.hex}:{day.isoformat()}")
