@@ -213,7 +213,7 @@ NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 @st.composite
 def commands(draw: st.DrawFn) -> RecordRecognition:
     kind = draw(st.sampled_from(list(RecognitionKind)))
-    short = st.text(min_size=1, max_size=30)
+    short = st.from_regex(r"[\w.'-][\w .,'\"\\/-]{0,20}", fullmatch=True)
     return RecordRecognition(
         kind=kind,
         agent_id=draw(st.uuids()),
@@ -224,7 +224,9 @@ def commands(draw: st.DrawFn) -> RecordRecognition:
             )
         ),
         recorded_by=draw(short),
-        note=draw(st.text(max_size=40)),
+        note=draw(
+            st.just("") | short | st.from_regex(r"[\w ]{1,10}\n[\w \t]{0,10}", fullmatch=True)
+        ),
         idempotency_key=draw(st.none() | short),
         rating=draw(st.integers(1, 5)),
         feedback_kind=draw(st.none() | st.sampled_from(["praise", "Coaching "])),
