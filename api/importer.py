@@ -245,7 +245,7 @@ def record_checked(
     """The recording pass: append what the check pass staged, batch by batch."""
     progress = _Progress(good_rows, "row", "recording", show_progress)
     try:
-        for batch, unchanged in _checked_ahead(app, staging):
+        for batch, unchanged in _staged_and_unchanged(app, staging):
             if not _record_staged(app, batch, unchanged, now, report, skip_invalid, path, fmt):
                 report.aborted = True
                 return
@@ -254,7 +254,9 @@ def record_checked(
         progress.close()
 
 
-def _checked_ahead(app: Callcraft, staging: ImportStaging) -> Iterator[tuple[StagedBatch, bool]]:
+def _staged_and_unchanged(
+    app: Callcraft, staging: ImportStaging
+) -> Iterator[tuple[StagedBatch, bool]]:
     """Each staged batch, and whether the store is still as its check saw it (one query:
     the agents it was decided on have no newer events, and no rulebook was published since).
 
