@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 
 from anyio import to_thread
 from litestar import Controller, Request, get, post
+from litestar.params import FromQuery
 from litestar.response import Redirect, Response, Template
 from litestar.status_codes import (
     HTTP_303_SEE_OTHER,
@@ -109,7 +110,7 @@ class SignInController(Controller):
     include_in_schema = False
 
     @get("/signin", sync_to_thread=False)
-    def form(self, request: Request[Any, Any, Any], next: str | None = None) -> Template:
+    def form(self, request: Request[Any, Any, Any], next: FromQuery[str | None] = None) -> Template:
         return _form_page(current_principal(request), local_path(next))
 
     @post("/signin")
