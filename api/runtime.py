@@ -16,7 +16,7 @@ from api.settings import Settings
 from api.signing_key import load_signing_key
 from domain.application import Callcraft
 from projections.integrity import Integrity
-from projections.projector import Projector
+from projections.projector import Progress, Projector
 from projections.sealer import Sealer
 
 log = logging.getLogger("callcraft.projector")
@@ -37,10 +37,12 @@ class ProjectorThread:
         projector: Projector,
         poll_seconds: float,
         after_round: Callable[[], None] | None = None,
+        progress: Progress | None = None,
     ) -> None:
         self.projector = projector
         self.poll_seconds = poll_seconds
         self.after_round = after_round
+        self.progress = progress  # after each batch, as ``Projector.catch_up`` calls it
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -58,7 +60,7 @@ class ProjectorThread:
     def _run(self) -> None:
         while not self._stop.is_set():
             try:
-                self.projector.catch_up()
+                self.projector.catch_up(self.progress)
                 if self.after_round is not None:
                     self.after_round()
                 if not self._stop.is_set():

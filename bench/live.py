@@ -26,9 +26,11 @@ from datetime import UTC
 
 from sqlalchemy import Engine
 
+from api.runtime import ProjectorThread
 from bench.data import NOW, command_for
 from bench.places import Place
 from domain.application import Callcraft
+from domain.recordings import RecordRecognition
 from projections.projector import Projector
 
 
@@ -81,16 +83,7 @@ def live_lag_separate(
 
         reader = threading.Thread(target=read, name="bench-projector-output", daemon=True)
         reader.start()
-        committed: list[tuple[int, float]] = []
-        started = time.monotonic()
-        for index, command in enumerate(commands):
-            due = started + index / target_rate
-            pause = due - time.monotonic()
-            if pause > 0:
-                time.sleep(pause)
-            app.record(command, now=NOW)
-            committed.append((app.recorder.max_notification_id() or 0, time.monotonic()))
-        reached = len(commands) / (time.monotonic() - started)
+        committed, reached = _paced_writes(app, commands, target_rate)
         last = committed[-1][0]
         deadline = time.monotonic() + 120
         while (not visible or visible[-1][0] < last) and time.monotonic() < deadline:
@@ -101,6 +94,27 @@ def live_lag_separate(
         return LiveLag(_lags(committed, visible), reached)
 
     return run
+
+
+def _paced_writes(
+    app: Callcraft,
+    commands: list[RecordRecognition],
+    target_rate: float,
+    after_each: Callable[[], None] = lambda: None,
+) -> tuple[list[tuple[int, float]], float]:
+    """Record ``commands`` one at a time at ``target_rate`` (or as fast as recording allows):
+    each commit's log position with its moment (``time.monotonic``, which a child process
+    reads alike), and the rate reached."""
+    committed: list[tuple[int, float]] = []
+    started = time.monotonic()
+    for index, command in enumerate(commands):
+        pause = started + index / target_rate - time.monotonic()
+        if pause > 0:
+            time.sleep(pause)
+        app.record(command, now=NOW)
+        committed.append((app.recorder.max_notification_id() or 0, time.monotonic()))
+        after_each()
+    return committed, len(commands) / (time.monotonic() - started)
 
 
 def _lags(committed: list[tuple[int, float]], visible: list[tuple[int, float]]) -> list[float]:
@@ -131,35 +145,20 @@ def live_lag(
         projector = Projector(app, engine, timezone=UTC)
         projector.catch_up()
         visible: list[tuple[int, float]] = []  # (position, when it became visible)
-        stop = threading.Event()
-
-        def project() -> None:
-            while not stop.is_set():
-                if projector.run_once():
-                    visible.append((projector.position(), time.perf_counter()))
-                else:
-                    projector.idle(poll_seconds)
-
-        committed: list[tuple[int, float]] = []
-        thread = threading.Thread(target=project, name="bench-projector", daemon=True)
+        thread = ProjectorThread(
+            projector,
+            poll_seconds,
+            progress=lambda position, _last: visible.append((position, time.monotonic())),
+        )
         thread.start()
-        started = time.perf_counter()
-        for index, command in enumerate(commands):
-            due = started + index / target_rate
-            pause = due - time.perf_counter()
-            if pause > 0:
-                time.sleep(pause)
-            app.record(command, now=NOW)
-            committed.append((app.recorder.max_notification_id() or 0, time.perf_counter()))
-            projector.wake()
-        reached = len(commands) / (time.perf_counter() - started)
-        last = committed[-1][0]
-        deadline = time.perf_counter() + 60
-        while (not visible or visible[-1][0] < last) and time.perf_counter() < deadline:
-            time.sleep(0.01)
-        stop.set()
-        projector.wake()
-        thread.join()
+        try:
+            committed, reached = _paced_writes(app, commands, target_rate, projector.wake)
+            last = committed[-1][0]
+            deadline = time.monotonic() + 60
+            while (not visible or visible[-1][0] < last) and time.monotonic() < deadline:
+                time.sleep(0.01)
+        finally:
+            thread.stop()
         return LiveLag(_lags(committed, visible), reached)
 
     return run

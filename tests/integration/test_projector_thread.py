@@ -37,3 +37,38 @@ def test_a_wake_makes_the_thread_apply_new_events_before_its_next_poll(
         finally:
             thread.stop()
         assert not thread.running
+
+
+def test_the_thread_reports_each_batch_it_applies_to_its_progress_hook(
+    database: Database,
+) -> None:
+    with opened(database) as (app, engine):
+        projector = Projector(app, engine, timezone=UTC, batch_size=1)
+        projector.ensure_ready()
+        reached: list[int] = []
+        thread = ProjectorThread(
+            projector,
+            poll_seconds=AN_HOUR,
+            progress=lambda position, _last: reached.append(position),
+        )
+        thread.start()
+        try:
+            team = app.form_team(name="Blue", formed_by="sup")
+            for handle in ("ann", "bob"):
+                app.save(
+                    Agent.enrol(
+                        handle=handle,
+                        name=handle.title(),
+                        team_id=team,
+                        enrolled_at=datetime(2026, 1, 1, tzinfo=UTC),
+                        enrolled_by="sup",
+                    )
+                )
+            last = int(app.recorder.max_notification_id() or 0)
+            assert projector.wait_until(last, timeout=60)
+        finally:
+            thread.stop()
+        # One event a batch: every position from the first to the last was reported.
+        assert reached, "the hook was never called"
+        assert set(range(reached[0], last + 1)) <= set(reached)
+        assert last in reached
