@@ -322,10 +322,16 @@ def _postgres_digest(connection: Connection, table: Table) -> tuple[int, int, in
     return int(rows), int(first), int(last)
 
 
-def same_rows(live: Connection, replayed: Connection, table: Table) -> tuple[bool, int]:
+def same_rows(
+    live: Connection,
+    replayed: Connection,
+    table: Table,
+    counts: tuple[int, int] | None = None,
+) -> tuple[bool, int]:
     """Whether ``table`` holds the same rows on both sides, decided inside the database, and
     how many rows both sides hold together. ``False`` means "compare it row by row" (a side
     lacks the table, or some row differs); the row-by-row merge then itemises it.
+    ``counts``: each side's row count, when the caller has already read them.
 
     SQLite needs the scratch file attached to ``live`` as ``replayed``
     (:func:`consistent_read`); PostgreSQL reads each side in its own connection."""
@@ -334,7 +340,7 @@ def same_rows(live: Connection, replayed: Connection, table: Table) -> tuple[boo
     if live.dialect.name == "postgresql":
         mine, theirs = _postgres_digest(live, table), _postgres_digest(replayed, table)
         return mine == theirs, mine[0] + theirs[0]
-    mine_count, theirs_count = _count(live, table), _count(replayed, table)
+    mine_count, theirs_count = counts or (_count(live, table), _count(replayed, table))
     if mine_count != theirs_count:
         return False, mine_count + theirs_count
     return not _sqlite_rows_differ(live, table, mine_count), mine_count + theirs_count
@@ -352,7 +358,8 @@ def compare_read_models(
 
     ``in_database``: decide first, set-based, which tables differ (:func:`same_rows`), and
     merge only those row by row."""
-    total = sum(_count(live, t) + _count(replayed, t) for t in tables)
+    counts = {t.name: (_count(live, t), _count(replayed, t)) for t in tables}
+    total = sum(mine + theirs for mine, theirs in counts.values())
     done = 0
 
     def on_row(n: int) -> None:
@@ -365,7 +372,7 @@ def compare_read_models(
         progress(0, total)
     for table in tables:
         if in_database:
-            identical, rows = same_rows(live, replayed, table)
+            identical, rows = same_rows(live, replayed, table, counts[table.name])
             if identical:
                 on_row(rows)
                 continue

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from litestar import MediaType, Request, get, post
 from litestar.di import NamedDependency
+from litestar.params import JSONBody
 from litestar.types import ControllerRouterHandler
 from sqlalchemy import Engine
 
@@ -49,7 +50,7 @@ def probes(world: World) -> list[ControllerRouterHandler]:
         return "<p>saved</p>"
 
     @post("/api/v1/probe/records", guards=[signed_in], sync_to_thread=False)
-    def record(request: Request[Any, Any, Any], data: dict[str, Any]) -> dict[str, str]:
+    def record(request: Request[Any, Any, Any], data: JSONBody[dict[str, Any]]) -> dict[str, str]:
         principal = principal_of(request)
         if not may_record_for(principal, world.team_id):
             raise NotAllowed("you may not record for this agent")
