@@ -15,6 +15,7 @@ inside the writing transaction. With that check a command may decide on what it 
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Mapping, Sequence
 from contextlib import suppress
 from itertools import islice
@@ -22,9 +23,20 @@ from typing import Any
 from uuid import UUID
 
 import psycopg
-from eventsourcing.persistence import InterfaceError, OperationalError, StoredEvent
+from eventsourcing.persistence import (
+    DatabaseError,
+    DataError,
+    IntegrityError,
+    InterfaceError,
+    InternalError,
+    NotSupportedError,
+    OperationalError,
+    PersistenceError,
+    ProgrammingError,
+    StoredEvent,
+)
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
-from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor
+from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor, SQLiteDatastore
 from eventsourcing.utils import retry
 from psycopg import Cursor
 from psycopg.pq import TransactionStatus
@@ -33,6 +45,15 @@ from psycopg.sql import SQL, Identifier
 
 # SQLite binds at most 32,766 parameters in one statement (3.32 and later); two per stream.
 SQLITE_STREAMS_PER_STATEMENT = 10_000
+# What one conditional insert statement takes at most (more take a transaction of their own).
+SQLITE_EVENTS_IN_ONE_STATEMENT = 8
+SQLITE_STREAMS_IN_ONE_STATEMENT = 8
+# Fewer are padded to these (a recording, and its kudos allowance, decided on an agent, the
+# giver and the next rulebook), so that one recording after another is the same statement.
+SQLITE_PADDED_EVENTS = 2
+SQLITE_PADDED_STREAMS = 3
+_NO_ROW = (None, None, None, None, None)
+_NO_STREAM = (None, 0)
 
 
 def _chunks(wanted: Mapping[UUID, int], size: int) -> list[list[tuple[UUID, int]]]:
@@ -47,7 +68,32 @@ class _Changed(Exception):
     """A stream decided on has changed: nothing is written."""
 
 
+_SQLITE_ERRORS: tuple[tuple[type[sqlite3.Error], type[PersistenceError]], ...] = (
+    (sqlite3.InterfaceError, InterfaceError),
+    (sqlite3.DataError, DataError),
+    (sqlite3.OperationalError, OperationalError),
+    (sqlite3.IntegrityError, IntegrityError),
+    (sqlite3.InternalError, InternalError),
+    (sqlite3.ProgrammingError, ProgrammingError),
+    (sqlite3.NotSupportedError, NotSupportedError),
+    (sqlite3.DatabaseError, DatabaseError),
+)
+
+
+def _library_error(error: sqlite3.Error) -> PersistenceError:
+    """The library's exception for a ``sqlite3`` one, as its own transactions raise them."""
+    for theirs, ours in _SQLITE_ERRORS:
+        if isinstance(error, theirs):
+            return ours(error)
+    return PersistenceError(error)
+
+
 class StreamsSQLiteRecorder(SQLiteApplicationRecorder):
+    def __init__(self, datastore: SQLiteDatastore, events_table_name: str = "stored_events"):
+        super().__init__(datastore, events_table_name)
+        # The text of the conditional insert, by its number of events and of streams.
+        self._conditional_inserts: dict[tuple[int, int], str] = {}
+
     def insert_events_unless_changed(
         self, stored_events: Sequence[StoredEvent], unchanged: Mapping[UUID, int]
     ) -> Sequence[int] | None:
@@ -55,10 +101,85 @@ class StreamsSQLiteRecorder(SQLiteApplicationRecorder):
         of them written here) has an event after the version given: then write nothing and
         return None. Raises the library's ``IntegrityError`` when a version is taken.
 
-        The rows go first: the insert takes the write lock, so the check that follows, in
-        the same transaction, sees every other writer's committed events."""
+        A few events on a few streams (one recording: its event, perhaps an allowance's,
+        on two or three streams) are one statement, ``_insert_unless_changed``, that is its
+        own transaction; more take a transaction of their own (``_insert_then_check``)."""
         if not stored_events:
             return []
+        if len(stored_events) <= SQLITE_EVENTS_IN_ONE_STATEMENT and (
+            len(unchanged) <= SQLITE_STREAMS_IN_ONE_STATEMENT
+        ):
+            return self._insert_unless_changed(stored_events, unchanged)
+        return self._insert_then_check(stored_events, unchanged)
+
+    def _insert_unless_changed(
+        self, stored_events: Sequence[StoredEvent], unchanged: Mapping[UUID, int]
+    ) -> Sequence[int] | None:
+        """One ``INSERT … SELECT … WHERE NOT EXISTS …`` outside any ``BEGIN``: SQLite runs it
+        as a transaction of its own, committed (with the same durability as any commit) when
+        the statement ends, or rolled back as a whole when it fails. A writing statement
+        takes the write lock before it reads, so its check sees every other writer's
+        committed events; the rows go in in the order given (``ORDER BY`` their place).
+
+        The library's connections keep one prepared statement (``cached_statements=True``),
+        and preparing this one costs more than running it: so that one recording after
+        another, kudos or not, is the same text, the rows are padded to
+        ``SQLITE_PADDED_EVENTS`` with rows of no place (never inserted) and the streams to
+        ``SQLITE_PADDED_STREAMS`` with streams of no id (never changed)."""
+        events = max(len(stored_events), SQLITE_PADDED_EVENTS)
+        streams = max(len(unchanged), SQLITE_PADDED_STREAMS)
+        statement = self._conditional_inserts.get((events, streams))
+        if statement is None:
+            statement = self._conditional_insert(events, streams)
+        params: list[object] = []
+        for place, e in enumerate(stored_events):
+            originator_id = e.originator_id
+            params += (
+                place,
+                originator_id.hex if isinstance(originator_id, UUID) else originator_id,
+                e.originator_version,
+                e.topic,
+                e.state,
+            )
+        params += _NO_ROW * (events - len(stored_events))
+        for stream, after in unchanged.items():
+            params += (stream.hex, after)
+        params += _NO_STREAM * (streams - len(unchanged))
+        with self.datastore.get_connection(commit=True) as connection:
+            cursor = connection.cursor().sqlite_cursor
+            try:
+                cursor.execute(statement, params)
+                inserted, last = cursor.rowcount, cursor.lastrowid
+            except sqlite3.Error as error:
+                raise _library_error(error) from error
+            finally:
+                cursor.close()
+        if inserted != len(stored_events):  # all rows or none: the condition is the same
+            return None
+        assert last is not None
+        return list(range(last - inserted + 1, last + 1))
+
+    def _conditional_insert(self, events: int, streams: int) -> str:
+        rows = ",".join("(?,?,?,?,?)" for _ in range(events))
+        checks = "".join(
+            f" AND NOT EXISTS (SELECT 1 FROM {self.events_table_name} "  # noqa: S608
+            "WHERE originator_id=? AND originator_version>?)"
+            for _ in range(streams)
+        )
+        statement = (
+            f"INSERT INTO {self.events_table_name} "  # noqa: S608 - placeholders only
+            "(originator_id, originator_version, topic, state) "
+            f"SELECT column2, column3, column4, column5 FROM (VALUES {rows}) "
+            f"WHERE column1 IS NOT NULL{checks} ORDER BY column1"
+        )
+        self._conditional_inserts[(events, streams)] = statement
+        return statement
+
+    def _insert_then_check(
+        self, stored_events: Sequence[StoredEvent], unchanged: Mapping[UUID, int]
+    ) -> Sequence[int] | None:
+        """The rows go first: the insert takes the write lock, so the check that follows,
+        in the same transaction, sees every other writer's committed events."""
         try:
             with self.datastore.transaction(commit=True) as c:
                 ids = self._insert_events(c, stored_events)

@@ -171,3 +171,42 @@ def test_an_append_on_condition_writes_only_when_no_stream_decided_on_has_change
     # The refused transactions were ended: every pooled connection still writes.
     for n in range(8):
         assert app.record(feedback(centre, note=f"call {n}"), now=NOW).created
+
+
+@pytest.mark.parametrize("count", [1, 2, 3, 9])
+def test_an_append_on_condition_stores_its_events_in_order_or_none_of_them(
+    centre: Centre, count: int
+) -> None:
+    """One statement for a few events (padded to one shape), a transaction for more: the
+    same answer either way, the rows in the order given, their ids the log's."""
+    app = centre.app
+    recorder: Any = app.recorder
+    prepared = app.prepare_recordings(
+        [
+            kudos(centre, note=f"thanks {n}", recorded_by=f"r{n}")
+            if n < CAP
+            else feedback(centre, note=f"call {n}")
+            for n in range(count)
+        ],
+        now=NOW,
+        on_error=lambda _, error: (_ for _ in ()).throw(error),
+    )
+    stored = [app.mapper.to_stored_event(e) for e in prepared.events]
+    assert len(stored) == count + min(count, CAP)  # the recordings, then the allowance's
+    decided_on = dict(prepared.decided_on)
+    before = recorder.max_notification_id()
+    agents = [stream for stream, version in decided_on.items() if version > 0]
+    assert sorted(agents) == sorted([centre.ann, centre.bob])
+    for stale in agents:
+        changed = {**decided_on, stale: decided_on[stale] - 1}  # as if it had changed since
+        assert recorder.insert_events_unless_changed(stored, changed) is None
+    assert recorder.max_notification_id() == before
+    ids = recorder.insert_events_unless_changed(stored, decided_on)
+    logged = recorder.select_notifications(before + 1, 100)
+    assert [n.id for n in logged] == ids
+    assert [(n.originator_id, n.originator_version, n.topic, n.state) for n in logged] == [
+        (e.originator_id, e.originator_version, e.topic, e.state) for e in stored
+    ]
+    with pytest.raises(IntegrityError):
+        recorder.insert_events_unless_changed(stored[-1:], {})
+    assert recorder.max_notification_id() == ids[-1]
