@@ -8,6 +8,10 @@ transcoding. Here the same dictionary is built with the transcoder's own transco
 written by ``msgspec`` (in C), which spells strings, integers, ``null`` and booleans exactly as
 ``json`` does; a property test compares both over generated events of every type.
 
+``EncodingMapper`` is the library's mapper with this encoder in its ``to_stored_event``:
+``api.store`` names it for the ``Callcraft`` application (``CALLCRAFT_MAPPER_TOPIC``), so
+every event the application saves, one recording or a batch, is encoded here.
+
 The library's mapper is used instead whenever the result could differ: a cipher or a
 compressor, a transcoder or encoder other than the library's own with its defaults, or a value
 this path does not spell itself (a float, a subclass of a plain type such as an enum member,
@@ -19,13 +23,18 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from typing import Any
+from uuid import UUID
 
 import msgspec
+from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.persistence import (
+    Cipher,
+    Compressor,
     DatetimeAsISO,
     JSONTranscoder,
     Mapper,
     StoredEvent,
+    Transcoder,
     Transcoding,
     UUIDAsHex,
 )
@@ -50,7 +59,7 @@ class EventEncoder:
         self.fast = (
             mapper.cipher is None
             and mapper.compressor is None
-            and type(mapper) is Mapper
+            and type(mapper) in (Mapper, EncodingMapper)
             and isinstance(transcoder, JSONTranscoder)
             and _plain_encoding(transcoder)
         )
@@ -62,7 +71,7 @@ class EventEncoder:
 
     def encode(self, domain_event: Any) -> StoredEvent:
         if not self.fast:
-            return self.mapper.to_stored_event(domain_event)
+            return self._library(domain_event)
         cls = type(domain_event)
         found = self._classes.get(cls)
         if found is None:
@@ -82,13 +91,19 @@ class EventEncoder:
                     state[key] = known(value) if known is not None else self._value(value)
             stored_state = _json_encode(state)
         except (_Unsupported, msgspec.MsgspecError, UnicodeEncodeError, OverflowError):
-            return self.mapper.to_stored_event(domain_event)
+            return self._library(domain_event)
         return StoredEvent(
             originator_id=originator_id,
             originator_version=originator_version,
             topic=topic,
             state=stored_state,
         )
+
+    def _library(self, domain_event: Any) -> StoredEvent:
+        """The library's own mapper's answer (not this encoder's again)."""
+        if isinstance(self.mapper, EncodingMapper):
+            return Mapper.to_stored_event(self.mapper, domain_event)
+        return self.mapper.to_stored_event(domain_event)
 
     def _value(self, value: Any) -> Any:
         """What the library's JSON encoder makes of a value, as plain JSON values."""
@@ -116,6 +131,22 @@ class EventEncoder:
         if kind is DatetimeAsISO or kind is DateAsISO:
             return lambda value: {"_type_": name, "_data_": value.isoformat()}
         return lambda value: {"_type_": name, "_data_": self._value(transcoding.encode(value))}
+
+
+class EncodingMapper(Mapper[UUID]):
+    """The library's mapper, storing events through ``EventEncoder`` (the same bytes)."""
+
+    def __init__(
+        self,
+        transcoder: Transcoder,
+        compressor: Compressor | None = None,
+        cipher: Cipher | None = None,
+    ) -> None:
+        super().__init__(transcoder, compressor=compressor, cipher=cipher)
+        self._encoder = EventEncoder(self)
+
+    def to_stored_event(self, domain_event: DomainEventProtocol[UUID]) -> StoredEvent:
+        return self._encoder.encode(domain_event)
 
 
 def _plain_encoding(transcoder: JSONTranscoder) -> bool:

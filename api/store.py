@@ -23,6 +23,11 @@ AGGREGATE_CACHE = {
 }
 
 
+# Callcraft's events stored through the fast encoder (the library's bytes, see
+# api/event_encoding.py); the name-prefixed key leaves other applications the library's mapper.
+ENCODING_MAPPER = {"CALLCRAFT_MAPPER_TOPIC": "api.event_encoding:EncodingMapper"}
+
+
 def event_store_env(
     database_url: str, *, schema: str | None = None, locked_down: bool = False
 ) -> dict[str, str]:
@@ -34,6 +39,7 @@ def event_store_env(
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         return {
             **AGGREGATE_CACHE,
+            **ENCODING_MAPPER,
             "PERSISTENCE_MODULE": "eventsourcing.sqlite",
             "APPLICATION_RECORDER_TOPIC": "api.recorders:StreamsSQLiteRecorder",
             "SQLITE_DBNAME": path if path != ":memory:" else "file::memory:?cache=shared",
@@ -45,6 +51,7 @@ def event_store_env(
             raise SettingsError("DATABASE_URL names no PostgreSQL database")
         env = {
             **AGGREGATE_CACHE,
+            **ENCODING_MAPPER,
             "PERSISTENCE_MODULE": "eventsourcing.postgres",
             "APPLICATION_RECORDER_TOPIC": "api.recorders:StreamsPostgresRecorder",
             "POSTGRES_DBNAME": unquote(parts.path.lstrip("/")),

@@ -13,6 +13,7 @@ from typing import Any
 from uuid import UUID, uuid5
 
 import pytest
+from eventsourcing.application import Application
 from eventsourcing.compressor import ZlibCompressor
 from eventsourcing.domain import DomainEvent
 from eventsourcing.persistence import Cipher, JSONTranscoder, Mapper, StoredEvent
@@ -20,7 +21,8 @@ from eventsourcing.utils import Environment
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from api.event_encoding import EventEncoder
+from api.event_encoding import EncodingMapper, EventEncoder
+from api.store import ENCODING_MAPPER, event_store_env
 from domain.application import EVENT_CLASS_FOR_KIND, Callcraft
 from domain.competencies import Competency
 from domain.exceptions import DomainError
@@ -181,6 +183,35 @@ def test_other_settings_are_left_to_the_library(mapper: Mapper[UUID]) -> None:
     assert mapper.to_domain_event(ours).__dict__ == event.__dict__
     if mapper.compressor is not None:
         assert zlib.decompress(ours.state) == MAPPER.to_stored_event(event).state
+
+
+ENCODING = Callcraft(env={"PERSISTENCE_MODULE": "eventsourcing.popo", **ENCODING_MAPPER}).mapper
+
+
+def test_the_store_gives_callcraft_alone_the_encoding_mapper() -> None:
+    env = event_store_env("sqlite:///:memory:")
+    assert isinstance(ENCODING, EncodingMapper)
+    assert EventEncoder(ENCODING).fast
+    app = Callcraft(env=env)
+    other = Application[UUID](env=env)  # another application on the same settings
+    try:
+        assert type(app.mapper) is EncodingMapper
+        assert type(other.mapper) is Mapper
+    finally:
+        app.close()
+        other.close()
+
+
+@given(event=domain_events())
+def test_the_encoding_mapper_stores_every_event_as_the_library_stores_it(event: Any) -> None:
+    assert ENCODING.to_stored_event(event) == Mapper.to_stored_event(ENCODING, event)
+
+
+@given(event=domain_events([Recording.FeedbackGiven, Team.TeamFormed]))
+def test_the_encoding_mapper_leaves_other_values_to_the_library(event: Any) -> None:
+    vars(event)["note"] = 1.5  # a float: not the fast path's to spell
+    assert ENCODING.to_stored_event(event) == MAPPER.to_stored_event(event)
+    assert ENCODING.to_domain_event(ENCODING.to_stored_event(event)).__dict__ == vars(event)
 
 
 @given(name=st.text())
