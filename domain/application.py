@@ -793,13 +793,21 @@ class Callcraft(Application[UUID]):
             recordings=seen,
             allowances=held,
         )
+        # A key or an allowance not remembered is the usual case (a new recording, a
+        # giver's first kudos of the day): looked up first, to spare raising a KeyError.
+        remembered_recordings = self._recording_cache.cache
         for recording_id in keyed - seen.keys():
-            with suppress(KeyError):
-                state.recordings[recording_id] = self._recording_cache.get(recording_id)
+            if recording_id in remembered_recordings:
+                with suppress(KeyError):  # another thread's put may have evicted it since
+                    state.recordings[recording_id] = self._recording_cache.get(recording_id)
+        remembered_allowances = self._allowance_cache.cache
         for allowance_id in allowance_ids - held.keys():
-            with suppress(KeyError):
-                # A copy: the cached one is shared, and this one will be used.
-                state.allowances[allowance_id] = deepcopy(self._allowance_cache.get(allowance_id))
+            if allowance_id in remembered_allowances:
+                with suppress(KeyError):
+                    # A copy: the cached one is shared, and this one will be used.
+                    state.allowances[allowance_id] = deepcopy(
+                        self._allowance_cache.get(allowance_id)
+                    )
         return state
 
     def _streams_after(self, wanted: Mapping[UUID, int]) -> dict[UUID, list[Any]]:
