@@ -40,6 +40,7 @@ from eventsourcing.persistence import (
 )
 from eventsourcing.utils import get_topic
 
+from api.recorders import StoredRow
 from domain.application import DateAsISO
 
 _json_encode = msgspec.json.encode
@@ -72,6 +73,36 @@ class EventEncoder:
     def encode(self, domain_event: Any) -> StoredEvent:
         if not self.fast:
             return self._library(domain_event)
+        found = self._encoded(domain_event)
+        if found is None:
+            return self._library(domain_event)
+        originator_id, originator_version, topic, state = found
+        return StoredEvent(
+            originator_id=originator_id,
+            originator_version=originator_version,
+            topic=topic,
+            state=state,
+        )
+
+    def encode_row(self, domain_event: Any) -> StoredRow:
+        """The stored event as the recorders' rows take it (``api.recorders.StoredRow``:
+        the id as hex text), without a ``StoredEvent`` on the way."""
+        found = self._encoded(domain_event) if self.fast else None
+        if found is None:
+            stored = self._library(domain_event)
+            originator_id = stored.originator_id
+            return (
+                originator_id.hex if isinstance(originator_id, UUID) else UUID(originator_id).hex,
+                stored.originator_version,
+                stored.topic,
+                stored.state,
+            )
+        originator_id = found[0]
+        hex_id = originator_id.hex if isinstance(originator_id, UUID) else UUID(originator_id).hex
+        return (hex_id, found[1], found[2], found[3])
+
+    def _encoded(self, domain_event: Any) -> tuple[UUID, int, str, bytes] | None:
+        """id, version, topic and state, or None where the library's mapper must decide."""
         cls = type(domain_event)
         found = self._classes.get(cls)
         if found is None:
@@ -91,13 +122,8 @@ class EventEncoder:
                     state[key] = known(value) if known is not None else self._value(value)
             stored_state = _json_encode(state)
         except (_Unsupported, msgspec.MsgspecError, UnicodeEncodeError, OverflowError):
-            return self._library(domain_event)
-        return StoredEvent(
-            originator_id=originator_id,
-            originator_version=originator_version,
-            topic=topic,
-            state=stored_state,
-        )
+            return None
+        return originator_id, originator_version, topic, stored_state
 
     def _library(self, domain_event: Any) -> StoredEvent:
         """The library's own mapper's answer (not this encoder's again)."""

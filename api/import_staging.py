@@ -1,11 +1,12 @@
 """Where an import keeps what it decided until it records it: a scratch SQLite file.
 
 The check pass decides every row once and leaves here, batch by batch, the stored events it
-would append (encoded as the event store will hold them) and the lines of the file they came
-from (to decide a batch again, should the store change before it is recorded). It also keeps
-here what the file itself has decided so far — the recordings (for a repeated row or a reused
-idempotency key) and the givers' kudos allowances as they will be — so that an import's memory
-does not grow with the file.
+would append (encoded as the event store will hold them, as rows in the drivers' terms that the
+recording pass hands from this file's cursor straight to the store's ``executemany``) and the
+lines of the file they came from (to decide a batch again, should the store change before it
+is recorded). It also keeps here what the file itself has decided so far — the recordings
+(for a repeated row or a reused idempotency key) and the givers' kudos allowances as they will
+be — so that an import's memory does not grow with the file.
 The file is private scratch space, deleted afterwards; nothing in it needs to survive a crash
 (an import run again records only what is missing).
 """
@@ -16,7 +17,7 @@ import pickle
 import sqlite3
 import tempfile
 from array import array
-from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -24,8 +25,8 @@ from typing import Any
 from uuid import UUID
 
 import msgspec
-from eventsourcing.persistence import StoredEvent
 
+from api.recorders import StoredRow
 from domain.application import PendingRecordings
 from domain.kudos import KudosAllowance
 
@@ -33,8 +34,11 @@ SCHEMA = (
     "CREATE TABLE recordings (id BLOB PRIMARY KEY, print INTEGER NOT NULL) WITHOUT ROWID",
     "CREATE TABLE allowances (id BLOB PRIMARY KEY, state BLOB NOT NULL) WITHOUT ROWID",
     "CREATE TABLE batches (number INTEGER PRIMARY KEY, created INTEGER NOT NULL, "
-    "lines BLOB NOT NULL, "
-    "decided_on BLOB NOT NULL, events BLOB NOT NULL)",
+    "lines BLOB NOT NULL, decided_on BLOB NOT NULL, "
+    "first_event INTEGER NOT NULL, events INTEGER NOT NULL)",
+    # In staging order: a batch's events are the rows after its first_event, by rowid.
+    "CREATE TABLE events (originator_id TEXT NOT NULL, originator_version INTEGER NOT NULL, "
+    "topic TEXT NOT NULL, state BLOB NOT NULL)",
 )
 # Bound parameters per statement stay far below SQLite's limit of 32,766.
 LOOKUP_CHUNK = 5000
@@ -47,8 +51,9 @@ class StagedBatch:
     number: int
     lines: list[int]  # the file's lines (rows) it holds
     decided_on: dict[UUID, int]
-    events: list[StoredEvent]
     created: int  # how many of its rows are new recordings (the others are replays)
+    first_event: int  # its events are the staged ones after this rowid…
+    events: int  # …this many
 
 
 # An allowance's attributes, each as (attribute, kind, plain value), written by msgspec: the
@@ -101,10 +106,6 @@ def _allowance(data: bytes) -> KudosAllowance:
     return allowance
 
 
-def _key(originator_id: UUID | str) -> bytes:
-    return originator_id.bytes if isinstance(originator_id, UUID) else UUID(originator_id).bytes
-
-
 def _in_chunks(ids: Collection[UUID]) -> Iterator[list[bytes]]:
     keys = [i.bytes for i in ids]
     for first in range(0, len(keys), LOOKUP_CHUNK):
@@ -126,6 +127,7 @@ class ImportStaging(PendingRecordings):
         for statement in SCHEMA:
             self._db.execute(statement)
         self._batches = 0
+        self._events = 0
 
     # --- what the file has decided so far (PendingRecordings) ------------------------------
 
@@ -171,25 +173,29 @@ class ImportStaging(PendingRecordings):
         self,
         lines: Sequence[int],
         decided_on: Mapping[UUID, int],
-        events: Sequence[StoredEvent],
+        rows: Sequence[StoredRow],
         *,
         created: int,
     ) -> None:
         """Keep one decided batch: the file's lines it holds, the agents' versions it was
-        decided on, and its events, encoded (ids as bytes: quick to write and read back)."""
-        rows = [(_key(e.originator_id), e.originator_version, e.topic, e.state) for e in events]
+        decided on, and its events as the store's rows."""
         versions = [(key.bytes, version) for key, version in decided_on.items()]
+        self._db.execute("BEGIN")
+        self._db.executemany("INSERT INTO events VALUES (?, ?, ?, ?)", rows)
         self._db.execute(
-            "INSERT INTO batches VALUES (?, ?, ?, ?, ?)",
+            "INSERT INTO batches VALUES (?, ?, ?, ?, ?, ?)",
             (
                 self._batches,
                 created,
                 array("q", lines).tobytes(),
                 pickle.dumps(versions),
-                pickle.dumps(rows),
+                self._events,
+                len(rows),
             ),
         )
+        self._db.execute("COMMIT")
         self._batches += 1
+        self._events += len(rows)
 
     @property
     def staged(self) -> int:
@@ -207,18 +213,28 @@ class ImportStaging(PendingRecordings):
         }
 
     def batch(self, number: int) -> StagedBatch:
-        created, lines, events = self._db.execute(
-            "SELECT created, lines, events FROM batches WHERE number = ?", (number,)
+        created, lines, versions, first, events = self._db.execute(
+            "SELECT created, lines, decided_on, first_event, events FROM batches WHERE number = ?",
+            (number,),
         ).fetchone()
         return StagedBatch(
             number=number,
             created=created,
             lines=array("q", lines).tolist(),
-            decided_on=self.decided_on(number),
-            events=[
-                StoredEvent(UUID(bytes=key), version, topic, state)
-                for key, version, topic, state in pickle.loads(events)  # noqa: S301
-            ],
+            decided_on={
+                UUID(bytes=key): version
+                for key, version in pickle.loads(versions)  # noqa: S301 - our own file
+            },
+            first_event=first,
+            events=events,
+        )
+
+    def rows(self, batch: StagedBatch) -> Iterable[StoredRow]:
+        """A batch's events as the store's rows, streamed from this file in staging order."""
+        return self._db.execute(
+            "SELECT originator_id, originator_version, topic, state FROM events "
+            "WHERE rowid > ? AND rowid <= ? ORDER BY rowid",
+            (batch.first_event, batch.first_event + batch.events),
         )
 
     def batches(self) -> Iterator[StagedBatch]:

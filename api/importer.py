@@ -7,9 +7,12 @@ against the rows before it in the file (a repeated row, a reused key, the kudos 
 stages what it would append in a scratch file (``api/import_staging.py``), writing nothing
 to the store. When every row is good, or bad rows are to be skipped, the recording pass
 appends the staged batches, one transaction each (all or nothing), without reading the file
-or deciding anything again. Should the store have changed since the check (another writer
-took a kudos allowance or an idempotency key, an agent departed), that batch is decided again
-through ``Callcraft.record_many``, row by row if need be, and the report names what it refused.
+or deciding anything again: the staged rows go from the scratch file's cursor to the store's
+insert, and the transaction itself checks that the streams the batch was decided on are as
+the check saw them (``insert_rows_unless_changed`` in ``api/recorders.py``). Should the store
+have changed since the check (another writer took a kudos allowance or an idempotency key, an
+agent departed, a rulebook was published), that batch is decided again through
+``Callcraft.record_many``, row by row if need be, and the report names what it refused.
 
 Every row has an idempotency key (given, or derived from its content), so running an import
 again records only what is not there yet; that is also what makes re-running after a crash
@@ -19,13 +22,14 @@ safe. Memory stays flat: the file is streamed, and what it decided lives in the 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import TextIO
+from uuid import UUID
 
-from eventsourcing.persistence import IntegrityError
+from eventsourcing.persistence import IntegrityError, StoredEvent
 from tqdm import tqdm
 
 from api.event_encoding import EventEncoder
@@ -37,6 +41,7 @@ from api.import_rows import (
     read_rows,
 )
 from api.import_staging import ImportStaging, StagedBatch
+from api.recorders import StoredRow
 from domain.application import MAX_BATCH, Callcraft
 from domain.exceptions import DomainError, UnknownAgent
 from domain.identity import agent_id_for
@@ -112,7 +117,7 @@ class BatchChecker:
             self.staging.stage(
                 staged,
                 prepared.decided_on,
-                [self.encoder.encode(event) for event in prepared.events],
+                [self.encoder.encode_row(event) for event in prepared.events],
                 created=created,
             )
 
@@ -245,8 +250,8 @@ def record_checked(
     """The recording pass: append what the check pass staged, batch by batch."""
     progress = _Progress(good_rows, "row", "recording", show_progress)
     try:
-        for batch, unchanged in _staged_and_unchanged(app, staging):
-            if not _record_staged(app, batch, unchanged, now, report, skip_invalid, path, fmt):
+        for batch in staging.batches():
+            if not _record_staged(app, staging, batch, now, report, skip_invalid, path, fmt):
                 report.aborted = True
                 return
             progress.advance(len(batch.lines))
@@ -254,18 +259,25 @@ def record_checked(
         progress.close()
 
 
-def _staged_and_unchanged(
-    app: Callcraft, staging: ImportStaging
-) -> Iterator[tuple[StagedBatch, bool]]:
-    """Each staged batch, and whether the store is still as its check saw it (one query:
-    the agents it was decided on have no newer events, and no rulebook was published since).
+def _append_unless_changed(
+    app: Callcraft, rows: Iterable[StoredRow], decided_on: Mapping[UUID, int]
+) -> bool:
+    """Append staged rows in one transaction, provided the streams they were decided on are
+    as the check saw them (the agents have no newer events, no rulebook was published since):
+    False, writing nothing, when one has changed. Raises the library's ``IntegrityError``
+    when another writer took a version (an idempotency key, a kudos allowance's next use).
 
-    Asking about the next batch in a helper thread while the store appends this one was
-    tried: the extra thread's allocations made the import's peak memory grow with the file,
-    and on this shared machine no gain in time could be shown, so batches are asked in turn."""
-    for number in range(staging.staged):
-        batch = staging.batch(number)
-        yield batch, not app.changed_streams(batch.decided_on)
+    Our recorders check inside the writing transaction; with one of the library's own the
+    streams are asked first, then the events appended on their versions alone."""
+    append = getattr(app.recorder, "insert_rows_unless_changed", None)
+    if append is not None:
+        return bool(append(rows, decided_on))
+    if app.changed_streams(decided_on):
+        return False
+    app.append_stored(
+        [StoredEvent(UUID(hex_id), version, topic, state) for hex_id, version, topic, state in rows]
+    )
+    return True
 
 
 def _commands_at(
@@ -283,24 +295,28 @@ def _commands_at(
 
 def _record_staged(
     app: Callcraft,
+    staging: ImportStaging,
     batch: StagedBatch,
-    unchanged: bool,
     now: datetime,
     report: ImportReport,
     skip_invalid: bool,
     path: Path,
     fmt: ImportFormat,
 ) -> bool:
-    """Append a staged batch as decided; when the store changed since, decide it again."""
-    if unchanged:
-        try:
-            app.append_stored(batch.events)
-        except IntegrityError:
-            pass  # another writer took a key or an allowance meanwhile: decide again
+    """Append a staged batch as decided; when the store changed since, decide it again.
+    (A batch of replays only has nothing to append, but is decided again all the same when
+    its agents changed: a replay of a row an earlier batch failed to record is no replay.)"""
+    try:
+        if batch.events:
+            written = _append_unless_changed(app, staging.rows(batch), batch.decided_on)
         else:
-            report.recorded += batch.created
-            report.already_present += len(batch.lines) - batch.created
-            return True
+            written = not app.changed_streams(batch.decided_on)
+    except IntegrityError:
+        written = False  # another writer took a key or an allowance meanwhile
+    if written:
+        report.recorded += batch.created
+        report.already_present += len(batch.lines) - batch.created
+        return True
     return _record_batch(app, _commands_at(path, fmt, batch.lines), now, report, skip_invalid)
 
 

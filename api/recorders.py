@@ -11,14 +11,17 @@ They also append on a condition, ``insert_events_unless_changed``: the events ar
 only if none of the streams a command decided on has changed since it read them, checked
 inside the writing transaction. With that check a command may decide on what it remembers
 (its cache) without reading first; a stale memory costs a retry after reading.
+``insert_rows_unless_changed`` does the same for events already in the driver's terms (an
+import's staged rows: the stream as hex text, version, topic, state), with no Python object per
+row on the way in.
 """
 
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from contextlib import suppress
-from itertools import islice
+from itertools import chain, islice
 from typing import Any
 from uuid import UUID
 
@@ -54,6 +57,10 @@ SQLITE_PADDED_EVENTS = 2
 SQLITE_PADDED_STREAMS = 3
 _NO_ROW = (None, None, None, None, None)
 _NO_STREAM = (None, 0)
+
+# A stored event as the drivers take it: the stream's id as 32 hex digits, its version, the
+# topic and the encoded state.
+StoredRow = tuple[str, int, str, bytes]
 
 
 def _chunks(wanted: Mapping[UUID, int], size: int) -> list[list[tuple[UUID, int]]]:
@@ -189,6 +196,27 @@ class StreamsSQLiteRecorder(SQLiteApplicationRecorder):
         except _Changed:
             return None
 
+    def insert_rows_unless_changed(
+        self, rows: Iterable[StoredRow], unchanged: Mapping[UUID, int]
+    ) -> bool:
+        """``insert_events_unless_changed`` for rows already in the driver's terms (taken
+        from any iterable, a cursor of another database too, by one ``executemany``):
+        True when they are written (or there were none: then the store is not asked),
+        False when a stream in ``unchanged`` has changed. Raises the library's
+        ``IntegrityError`` when a version is taken."""
+        remaining = iter(rows)
+        first = next(remaining, None)
+        if first is None:
+            return True
+        try:
+            with self.datastore.transaction(commit=True) as c:
+                c.executemany(self.insert_events_statement, chain((first,), remaining))
+                if unchanged and self._any_changed(c, unchanged):
+                    raise _Changed
+        except _Changed:
+            return False
+        return True
+
     def _any_changed(self, c: SQLiteCursor, unchanged: Mapping[UUID, int]) -> bool:
         for chunk in _chunks(unchanged, SQLITE_STREAMS_PER_STATEMENT):
             values = ",".join("(?,?)" for _ in chunk)
@@ -271,9 +299,17 @@ class StreamsPostgresRecorder(PostgresApplicationRecorder):
             "ON e.originator_id = wanted.id AND e.originator_version > wanted.after) "
             "RETURNING notification_id"
         ).format(schema=Identifier(self.datastore.schema), table=Identifier(self.events_table_name))
+        self._insert_rows_unless_changed_statement = SQL(
+            "INSERT INTO {schema}.{table} (originator_id, originator_version, topic, state) "
+            "SELECT id::uuid, version, topic, state "
+            "FROM unnest(%b::text[], %b::bigint[], %b::text[], %b::bytea[]) "
+            "AS r(id, version, topic, state) "
+            "WHERE NOT EXISTS (SELECT FROM unnest(%b::uuid[], %b::bigint[]) AS wanted(id, after) "
+            "JOIN {schema}.{table} e "
+            "ON e.originator_id = wanted.id AND e.originator_version > wanted.after)"
+        ).format(schema=Identifier(self.datastore.schema), table=Identifier(self.events_table_name))
         self._notify_statement = SQL("NOTIFY {0}").format(Identifier(self.channel_name))
 
-    @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
     def insert_events_unless_changed(
         self, stored_events: Sequence[StoredEvent], unchanged: Mapping[UUID, int]
     ) -> Sequence[int] | None:
@@ -287,6 +323,48 @@ class StreamsPostgresRecorder(PostgresApplicationRecorder):
         takes that lock, so it sees every other writer's committed events."""
         if not stored_events:
             return []
+        inserting = self._insert_in_one_round_trip(
+            self._insert_unless_changed_statement,
+            (
+                [e.originator_id for e in stored_events],
+                [e.originator_version for e in stored_events],
+                [e.topic for e in stored_events],
+                [e.state for e in stored_events],
+                list(unchanged),
+                list(unchanged.values()),
+            ),
+            returning=True,
+        )
+        # All rows or none: the condition does not depend on the row.
+        return inserting or None
+
+    def insert_rows_unless_changed(
+        self, rows: Iterable[StoredRow], unchanged: Mapping[UUID, int]
+    ) -> bool:
+        """``insert_events_unless_changed`` for rows already in the driver's terms: True when
+        they are written (or there were none: then the store is not asked), False when a
+        stream in ``unchanged`` has changed. The ids go as text, cast by the server; the rest
+        as binary arrays."""
+        columns = [list(column) for column in zip(*rows, strict=True)]
+        if not columns:
+            return True
+        written = self._insert_in_one_round_trip(
+            self._insert_rows_unless_changed_statement,
+            (*columns, list(unchanged), list(unchanged.values())),
+            returning=False,
+        )
+        return bool(written)
+
+    @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
+    def _insert_in_one_round_trip(
+        self, statement: SQL, params: tuple[list[Any], ...], *, returning: bool
+    ) -> list[int]:
+        """Run one insert in its own transaction as one pipeline, synced once: begin, the
+        library's table lock and notification, the insert, commit. The notification ids
+        it returned (``returning``), or else as many zeros as it wrote rows.
+
+        The insert's own check of the streams runs after the lock is held, and every
+        writer takes that lock, so it sees every other writer's committed events."""
         with self.datastore.get_connection() as connection:
             inserting = connection.cursor()
             other = connection.cursor()
@@ -295,18 +373,7 @@ class StreamsPostgresRecorder(PostgresApplicationRecorder):
                     other.execute("BEGIN")
                     self._lock_table(other)
                     other.execute(self._notify_statement)
-                    inserting.execute(
-                        self._insert_unless_changed_statement,
-                        (
-                            [e.originator_id for e in stored_events],
-                            [e.originator_version for e in stored_events],
-                            [e.topic for e in stored_events],
-                            [e.state for e in stored_events],
-                            list(unchanged),
-                            list(unchanged.values()),
-                        ),
-                        prepare=True,
-                    )
+                    inserting.execute(statement, params, prepare=True)
                     other.execute("COMMIT")
             except BaseException:
                 # An error skips the rest of the pipeline, the COMMIT too: end the
@@ -315,9 +382,9 @@ class StreamsPostgresRecorder(PostgresApplicationRecorder):
                     with suppress(psycopg.Error):  # a broken connection: the pool drops it
                         connection.execute("ROLLBACK")
                 raise
-            ids = [row["notification_id"] for row in inserting.fetchall()]
-        # All rows or none: the condition does not depend on the row.
-        return ids or None
+            if returning:
+                return [row["notification_id"] for row in inserting.fetchall()]
+            return [0] * max(0, inserting.rowcount)
 
     def _insert_stored_events(
         self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **_: Any

@@ -210,3 +210,36 @@ def test_an_append_on_condition_stores_its_events_in_order_or_none_of_them(
     with pytest.raises(IntegrityError):
         recorder.insert_events_unless_changed(stored[-1:], {})
     assert recorder.max_notification_id() == ids[-1]
+
+
+def test_rows_in_the_drivers_terms_append_on_the_same_condition(centre: Centre) -> None:
+    app = centre.app
+    recorder: Any = app.recorder
+    prepared = app.prepare_recordings(
+        [feedback(centre, idempotency_key="rows-if-unchanged"), feedback(centre, note="two")],
+        now=NOW,
+        on_error=lambda _, error: (_ for _ in ()).throw(error),
+    )
+    stored = [app.mapper.to_stored_event(e) for e in prepared.events]
+    rows = [(e.originator_id.hex, e.originator_version, e.topic, e.state) for e in stored]
+    before = recorder.max_notification_id()
+    assert recorder.insert_rows_unless_changed(iter(rows), {centre.ann: 0, centre.bob: 1}) is False
+    assert recorder.max_notification_id() == before
+    assert recorder.insert_rows_unless_changed(iter(rows), {centre.ann: 1, centre.bob: 1}) is True
+    assert recorder.max_notification_id() == before + 2
+    # Stored as the library stores the same events: read back equal, byte for byte.
+    for event in stored:
+        (again,) = recorder.select_events(event.originator_id)
+        assert (again.originator_id, again.originator_version, again.topic) == (
+            event.originator_id,
+            event.originator_version,
+            event.topic,
+        )
+        assert bytes(again.state) == event.state
+    with pytest.raises(IntegrityError):  # the same (stream, version) again
+        recorder.insert_rows_unless_changed(iter(rows), {})
+    assert recorder.max_notification_id() == before + 2
+    assert recorder.insert_rows_unless_changed(iter([]), {centre.ann: 0}) is True
+    # The refused transactions were ended: every pooled connection still writes.
+    for n in range(8):
+        assert app.record(feedback(centre, note=f"call {n}"), now=NOW).created
