@@ -13,11 +13,12 @@ import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Literal, NamedTuple, TextIO
 from uuid import UUID
 
 from domain.agents import HANDLE_MAX_LENGTH
-from domain.competencies import parse_competencies
+from domain.competencies import competency_values, parse_competencies
 from domain.exceptions import DomainError
 from domain.facts import RecognitionKind
 from domain.recordings import RecordRecognition
@@ -53,6 +54,7 @@ FOREIGN_COLUMNS: Mapping[RecognitionKind, tuple[str, ...]] = {
 }
 KINDS_BY_NAME: Mapping[str, RecognitionKind] = {k.value.lower(): k for k in RecognitionKind}
 RECORDED_BY_MAX_LENGTH = 100
+CACHED_CELL_MAX_LENGTH = 200  # a longer competencies cell is parsed every time, never kept
 DERIVED_KEY_PREFIX = "row-"
 
 
@@ -291,11 +293,23 @@ def _competencies(record: Mapping[str, object]) -> tuple[str, ...]:
     if isinstance(value, list):
         if not all(isinstance(v, str) for v in value):
             raise _Invalid("competencies", "competencies must be names")
-        names: list[str] = list(value)
-    else:
-        names = _required(record, "competencies").split(";")
+        return _competency_names(tuple(value))
+    text = _required(record, "competencies")
+    if len(text) <= CACHED_CELL_MAX_LENGTH:
+        return _competencies_in_cell(text)
+    return _competency_names(tuple(text.split(";")))
+
+
+@lru_cache(maxsize=4096)
+def _competencies_in_cell(text: str) -> tuple[str, ...]:
+    """A file spells its competencies the same few ways, row after row: each cell's text is
+    parsed once (a refusal raises, and is never kept)."""
+    return _competency_names(tuple(text.split(";")))
+
+
+def _competency_names(names: tuple[str, ...]) -> tuple[str, ...]:
     try:
-        return tuple(c.value for c in parse_competencies(names))
+        return competency_values(parse_competencies(names))
     except DomainError as error:
         raise _Invalid("competencies", error.message) from None
 

@@ -18,7 +18,7 @@ from eventsourcing.domain import Aggregate, event
 from eventsourcing.utils import get_topic
 
 from domain.agents import Agent
-from domain.competencies import parse_competencies
+from domain.competencies import competency_values, parse_competencies
 from domain.exceptions import (
     AgentDeparted,
     AlreadyRetracted,
@@ -142,7 +142,7 @@ def recognition_fields(command: RecordRecognition, now: datetime) -> dict[str, A
         )
     data: dict[str, Any] = {
         "agent_id": command.agent_id,
-        "competencies": [c.value for c in competencies],
+        "competencies": list(competency_values(competencies)),
         "occurred_at": command.occurred_at.astimezone(UTC),
         "recorded_by": command.recorded_by,
         "note": note,
@@ -220,7 +220,10 @@ def fingerprint(kind: RecognitionKind, data: Mapping[str, Any]) -> Fingerprint:
     when they say the same thing). Hashable; never stored."""
     return (
         kind.value,
-        *((name, tuple(v) if isinstance(v, list) else v) for name, v in sorted(data.items())),
+        *[
+            (name, tuple(v)) if isinstance(v, list) else (name, v)
+            for name, v in sorted(data.items())
+        ],
     )
 
 

@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from domain.competencies import ALL_COMPETENCIES, Competency, parse_competencies
+from domain.competencies import ALL_COMPETENCIES, Competency, _parse_names, parse_competencies
 from domain.exceptions import InvalidCompetency
 
 KNOWN = {c.value for c in Competency}
@@ -73,3 +73,37 @@ def test_any_set_with_an_unknown_competency_is_refused(
     values.insert(data.draw(st.integers(0, len(values))), unknown)
     with pytest.raises(InvalidCompetency):
         parse_competencies(values)
+
+
+SPELLINGS = st.sampled_from(
+    [c.value for c in ALL_COMPETENCIES]
+    + [c.label for c in ALL_COMPETENCIES]
+    + ["Problem-Solving", " teamwork ", "TIME management", "", "  ", "charisma"]
+)
+
+
+@given(st.lists(SPELLINGS | st.text(max_size=12), max_size=4))
+def test_a_spelling_parsed_again_means_what_it_meant_the_first_time(values: list[str]) -> None:
+    """Accepted tuples of spellings are remembered: asked again (as a tuple or a list), the
+    answer or the refusal is the same, and the same as parsing them afresh."""
+
+    def outcome(given: object) -> object:
+        try:
+            return parse_competencies(given)  # type: ignore[arg-type]
+        except InvalidCompetency as error:
+            return ("refused", error.message, error.field)
+
+    first = outcome(tuple(values))
+    assert outcome(tuple(values)) == first
+    assert outcome(list(values)) == first
+    fresh: object
+    try:
+        fresh = _parse_names(tuple(values))
+    except InvalidCompetency as error:
+        fresh = ("refused", error.message, error.field)
+    assert fresh == first
+
+
+def test_what_cannot_be_hashed_is_refused_as_before() -> None:
+    with pytest.raises(InvalidCompetency, match="by its name"):
+        parse_competencies((["teamwork"],))  # type: ignore[arg-type]
