@@ -11,7 +11,7 @@ import unicodedata
 from datetime import date
 from functools import lru_cache
 from hashlib import sha1
-from uuid import UUID
+from uuid import UUID, SafeUUID
 
 NAMESPACE = UUID("6c2f3a52-5d0c-4b8e-9a3f-1f7c0ad7e0b1")
 _NAMESPACE_BYTES = NAMESPACE.bytes
@@ -22,10 +22,18 @@ _VERSION_5 = (0x8000 << 48) | (5 << 76)
 
 def name_based_id(name: str) -> UUID:
     """``uuid.uuid5(NAMESPACE, name)``, without the standard library's detour through
-    ``UUID(bytes=..., version=5)`` (a property test holds both equal): an import makes one
-    for every row."""
+    ``UUID(bytes=..., version=5)``, nor the checks of ``UUID(int=...)`` on a number that is
+    in range by construction (a property test holds both equal): an import makes one for
+    every row."""
     digest = sha1(_NAMESPACE_BYTES + name.encode("utf-8")).digest()  # noqa: S324 - RFC 4122
-    return UUID(int=(int.from_bytes(digest[:16]) & _KEEP) | _VERSION_5)
+    made = _new(UUID)
+    _set(made, "int", (int.from_bytes(digest[:16]) & _KEEP) | _VERSION_5)
+    _set(made, "is_safe", SafeUUID.unknown)  # what UUID(int=...) sets
+    return made
+
+
+_new = object.__new__
+_set = object.__setattr__  # a UUID is immutable: its own __init__ sets its slots this way
 
 
 def normalise_name(value: str) -> str:

@@ -218,12 +218,11 @@ def fingerprint(kind: RecognitionKind, data: Mapping[str, Any]) -> Fingerprint:
     """What makes two submissions 'the same' for an idempotency key: the kind and every
     field's value (compared as values, so a stored event and a new command compare equal
     when they say the same thing). Hashable; never stored."""
+    names = tuple(sorted(data))  # the field names once, then their values in that order
     return (
         kind.value,
-        *[
-            (name, tuple(v)) if isinstance(v, list) else (name, v)
-            for name, v in sorted(data.items())
-        ],
+        names,
+        *[tuple(v) if isinstance(v, list) else v for v in map(data.__getitem__, names)],
     )
 
 

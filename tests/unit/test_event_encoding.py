@@ -231,8 +231,15 @@ def test_name_based_ids_are_the_standard_version_5_uuids(name: str) -> None:
         with pytest.raises(UnicodeEncodeError):
             name_based_id(name)
         return
-    assert name_based_id(name) == expected
-    assert name_based_id(name).version == 5
+    made = name_based_id(name)
+    assert made == expected
+    assert made.version == 5
+    assert (type(made), made.is_safe, hash(made), str(made)) == (
+        UUID,
+        expected.is_safe,
+        hash(expected),
+        str(expected),
+    )
 
 
 def test_a_decimal_keeps_its_transcoding() -> None:
