@@ -6,7 +6,7 @@ import dataclasses
 import typing
 import zlib
 from dataclasses import FrozenInstanceError
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from enum import Enum
 from typing import Any
@@ -25,9 +25,10 @@ from api.event_encoding import EncodingMapper, EventEncoder
 from api.store import ENCODING_MAPPER, event_store_env
 from domain.application import EVENT_CLASS_FOR_KIND, Callcraft
 from domain.competencies import Competency
-from domain.exceptions import DomainError
+from domain.exceptions import DomainError, KudosCapReached
 from domain.facts import RecognitionKind
 from domain.identity import NAMESPACE, name_based_id
+from domain.kudos import KudosAllowance
 from domain.organisation import Team
 from domain.recordings import (
     RECORDING_TOPIC,
@@ -326,3 +327,50 @@ def test_a_recognised_event_checks_its_originator_id_as_the_library_does() -> No
     )
     with pytest.raises(TypeError, match="non-UUID"):
         recognised_event(Recording.InitiativeTaken, "not-a-uuid", NOW, data)  # type: ignore[arg-type]
+
+
+@given(
+    giver=st.uuids(),
+    day=st.dates(min_value=date(2000, 1, 1), max_value=date(2100, 1, 1)),
+    recording_id=st.uuids(),
+    later=st.uuids(),
+)
+def test_an_opened_allowance_is_the_one_the_library_constructs(
+    giver: UUID, day: date, recording_id: UUID, later: UUID
+) -> None:
+    """``KudosAllowance.open`` sets its aggregate and event at once: the same attributes in
+    the same order, the same stored event, and it goes on being used the same way."""
+    ours = KudosAllowance.open(giver=giver, day=day, recording_id=recording_id, cap=2)
+    theirs = KudosAllowance(giver=giver, day=day, first_recording_id=recording_id)
+    (ours_opened,) = ours.pending_events
+    (their_opened,) = theirs.pending_events
+    assert type(ours_opened) is type(their_opened)
+    timestamp = ours_opened.timestamp
+    assert ours.created_on == ours.modified_on == timestamp
+    same_moment = {"timestamp": timestamp}
+    assert list(vars(ours_opened)) == list(vars(their_opened))
+    assert vars(ours_opened) == vars(their_opened) | same_moment
+    assert MAPPER.to_stored_event(ours_opened) == MAPPER.to_stored_event(
+        type(their_opened)(**(vars(their_opened) | same_moment))
+    )
+    moments = {"_created_on": timestamp, "_modified_on": timestamp}
+    assert list(vars(ours)) == list(vars(theirs))
+    assert {**vars(ours), "_pending_events": None} == {
+        **vars(theirs),
+        **moments,
+        "_pending_events": None,
+    }
+    for allowance in (ours, theirs):
+        allowance.use(recording_id=later, cap=2)
+        assert allowance.used == 2
+        assert allowance.version == 2
+        assert [e.originator_version for e in allowance.collect_events()] == [1, 2]
+    with pytest.raises(KudosCapReached):
+        ours.use(recording_id=later, cap=2)
+    # Opened anew from its stored event, as the store will give it back.
+    restored = MAPPER.to_domain_event(MAPPER.to_stored_event(ours_opened)).mutate(None)
+    assert {**vars(restored), "_pending_events": None} == {**vars(ours), "_version": 1} | {
+        "used": 1,
+        "_modified_on": timestamp,
+        "_pending_events": None,
+    }
