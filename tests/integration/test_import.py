@@ -421,3 +421,48 @@ def test_a_rulebook_published_after_the_check_has_the_batches_decided_again(
     report = changed_between_check_and_record(app, path, a_stricter_rulebook)
     assert report.recorded == 1  # the new rulebook allows one kudos a day
     assert [(p.line, p.field) for p in report.problems] == [(3, "from_agent")]
+
+
+@pytest.fixture
+def library_recorder_app(database: Database) -> Iterator[Callcraft]:
+    """The same centre on the library's own recorder (no conditional append of rows)."""
+    env = database.event_env()
+    env.pop("APPLICATION_RECORDER_TOPIC")
+    app = Callcraft(env=env)
+    assert not hasattr(app.recorder, "insert_rows_unless_changed")
+    app.ensure_default_rulebook(now=NOW)
+    team = app.form_team(name="Billing Care", formed_by="admin")
+    for handle in ("ana", "ben", "cleo"):
+        app.enrol_agent(
+            handle=handle,
+            name=handle.title(),
+            team_id=team,
+            enrolled_at=ENROLLED,
+            enrolled_by="admin",
+            now=NOW,
+        )
+    yield app
+    app.close()
+
+
+def test_on_the_librarys_own_recorder_the_staged_rows_are_appended_as_decided(
+    library_recorder_app: Callcraft, tmp_path: Path
+) -> None:
+    app = library_recorder_app
+    rows = [feedback(), feedback("ben", rating=2), kudos("ana", 9), feedback("cleo")]
+    path = write_csv(tmp_path / "four.csv", rows)
+    before = events_in(app)
+    report = import_file(app, path, "csv", now=NOW, batch_size=2)
+    assert (report.recorded, report.already_present, report.problems) == (4, 0, [])
+    assert events_in(app) == before + 5  # a kudos row is two events: the allowance's too
+    stored = app.recorder.select_notifications(before + 1, 10)
+    decoded = [app.mapper.to_domain_event(event) for event in stored]
+    assert [type(event).__name__ for event in decoded] == [
+        "FeedbackGiven",
+        "FeedbackGiven",
+        "KudosGiven",
+        "FeedbackGiven",
+        "KudosAllowanceOpened",  # a batch's allowances after its recognitions
+    ]
+    again = import_file(app, path, "csv", now=NOW)
+    assert (again.recorded, again.already_present) == (0, 4)
