@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
@@ -10,7 +11,7 @@ from uuid import UUID
 from zoneinfo import ZoneInfo
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from domain.agents import Agent
@@ -358,6 +359,7 @@ def valid_feedback(draw: st.DrawFn) -> RecordRecognition:
 
 
 @given(valid_feedback())
+@example(feedback(note="\uf900 a compatibility ideograph", rating=4, feedback_kind="praise"))
 def test_any_valid_feedback_keeps_its_fields_in_the_event_data(command: RecordRecognition) -> None:
     data = fields_of(command)
     assert data["agent_id"] == ANN.id
@@ -368,7 +370,8 @@ def test_any_valid_feedback_keeps_its_fields_in_the_event_data(command: RecordRe
     assert data["occurred_at"] == command.occurred_at
     assert data["rating"] == command.rating
     assert data["kind"] == command.feedback_kind
-    assert data["note"] == command.note
+    # A note is stored NFC-normalised (U+F900 is stored as U+8C48, its canonical form).
+    assert data["note"] == unicodedata.normalize("NFC", command.note).strip()
     assert data["idempotency_key"] == command.idempotency_key
     assert data["recorded_by"] == data["given_by"] == "sue"
 
