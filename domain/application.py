@@ -612,10 +612,15 @@ class Callcraft(Application[UUID]):
                 f"a batch holds at most {MAX_BATCH} recordings, not {len(commands)}", field="items"
             )
         # The first attempt decides on what this process remembers, when it remembers
-        # enough; when that was stale the append is refused and the next attempts read.
+        # enough and the recorder checks it inside the append; when that was stale the
+        # append is refused and the next attempts read. (The library's own recorders check
+        # versions alone, so there every attempt reads.)
+        checked = hasattr(self.recorder, "insert_events_unless_changed")
         attempts = count()
         return self._retrying(
-            lambda: self._record_many_once(commands, now, remembered=next(attempts) == 0)
+            lambda: self._record_many_once(
+                commands, now, remembered=checked and next(attempts) == 0
+            )
         )
 
     def _record_many_once(

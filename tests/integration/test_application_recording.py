@@ -195,6 +195,29 @@ def test_nothing_is_recorded_for_a_departed_agent(centre: Centre) -> None:
     refused(centre, feedback(centre), AgentDeparted)
 
 
+def test_on_the_librarys_own_recorder_a_departure_is_seen_by_the_next_recording(
+    database: Database,
+) -> None:
+    """The library's recorders cannot check what a recording was decided on inside the
+    append, so a recording there is never decided on what the process remembers."""
+    env = database.event_env()
+    env.pop("APPLICATION_RECORDER_TOPIC")
+    app = Callcraft(env=env)
+    try:
+        assert not hasattr(app.recorder, "insert_events_unless_changed")
+        app.ensure_default_rulebook(now=NOW)
+        team = app.form_team(name="Blue", formed_by="admin")
+        centre = Centre(app=app, team=team, ann=UUID(int=0), bob=UUID(int=0), cid=UUID(int=0))
+        centre.ann, centre.bob, centre.cid = (centre.enrol(h) for h in ("ann", "bob", "cid"))
+        assert app.record(feedback(centre), now=NOW).created  # ann is now remembered
+        app.depart_agent(
+            now=NOW, agent_id=centre.ann, departed_at=NOW - timedelta(days=1), recorded_by="admin"
+        )
+        refused(centre, feedback(centre, note="after she left"), AgentDeparted)
+    finally:
+        app.close()
+
+
 def test_occurred_at_beyond_the_clock_skew_allowance_is_refused(centre: Centre) -> None:
     late = NOW + CLOCK_SKEW_ALLOWANCE + timedelta(seconds=1)
     refused(centre, feedback(centre, occurred_at=late), InvalidOccurredAt)
