@@ -1,5 +1,6 @@
 """`python -m bench [--scale smoke|quick|full] [--databases sqlite,postgres] [--json FILE]
-[--no-http | --http-only] [--stores DIR | --no-store-cache] [--http-client auto|wrk|asyncio]`."""
+[--no-http | --http-only | --live-only] [--stores DIR | --no-store-cache]
+[--http-client auto|wrk|asyncio]`."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from bench.full_store import STORES
 from bench.http_leaderboard import DEMO_SIZE, bench_http_leaderboard, full_size
 from bench.places import DEFAULT_POSTGRES_URL, postgres_problem
 from bench.report import table, write_json
-from bench.run import bench_database
+from bench.run import bench_database, bench_live_only
 from bench.scale import SCALES
 
 DATABASES = ("sqlite", "postgres")
@@ -52,6 +53,11 @@ def main(argv: list[str] | None = None) -> int:
         help="only the leaderboard figures: the query in-process and the page over HTTP",
     )
     parser.add_argument(
+        "--live-only",
+        action="store_true",
+        help="only the live-lag figures (on the store they need; no HTTP benchmark)",
+    )
+    parser.add_argument(
         "--stores",
         type=Path,
         default=STORES,
@@ -69,6 +75,8 @@ def main(argv: list[str] | None = None) -> int:
     options = parser.parse_args(argv)
     if options.http_only and options.no_http:
         parser.error("--http-only and --no-http exclude each other")
+    if options.live_only and options.http_only:
+        parser.error("--live-only and --http-only exclude each other")
     scale = SCALES[options.scale]
 
     figures = []
@@ -81,11 +89,10 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"skipping {kind}: {problem}", file=sys.stderr)
                 continue
             print(f"{kind} ({scale.name} scale)", file=sys.stderr)
-            figures += bench_database(
-                kind, scale, options.seed, Path(scratch), options.postgres_url
-            )
+            run = bench_live_only if options.live_only else bench_database
+            figures += run(kind, scale, options.seed, Path(scratch), options.postgres_url)
         # The served app runs on SQLite: `callcraft serve` takes no schema to isolate a run in.
-        if not options.no_http:
+        if not options.no_http and not options.live_only:
             sizes = [DEMO_SIZE]
             if scale.http_full_store:  # first: its figures matter most if a run is cut short
                 sizes.insert(0, full_size(scale.agents, scale.events))
@@ -120,7 +127,8 @@ def main(argv: list[str] | None = None) -> int:
             "runs": scale.runs,
             "bulk_runs": scale.bulk_runs,
             "skipped": skipped,
-            "http_requests": 0 if options.no_http else scale.http_requests,
+            "http_requests": 0 if options.no_http or options.live_only else scale.http_requests,
+            "live_only": options.live_only,
         },
     )
     print(f"\n(also written to {options.json})")

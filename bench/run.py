@@ -282,6 +282,29 @@ def bench_database(
     return figures
 
 
+def bench_live_only(
+    kind: str, scale: Scale, seed: int, root: Path, postgres_url: str
+) -> list[Figure]:
+    """Only the live-lag figures, on the same store the whole run builds for them (the
+    centre, the bulk data set, one rebuild): minutes rather than the whole benchmark."""
+    places = Places(kind, root, postgres_url)
+    centre = make_centre(scale.agents)
+    with places.fresh("live") as place:
+        say(f"{kind}: setting up {scale.agents:,} agents and {scale.events:,} recognitions")
+        app = Callcraft(env=place.event_env())
+        set_up_centre(app, centre)
+        rows = list(recognition_rows(seed + 3, centre, scale.events, key_prefix="import"))
+        record_in_batches(app, rows)()
+        engine = place.read_engine()
+        try:
+            say(f"{kind}: rebuilding the read models")
+            rebuild_read_models(app, engine)()
+            return _live_lag(kind, scale, seed, centre, app, engine, place)
+        finally:
+            engine.dispose()
+            app.close()
+
+
 AS_OF_FRACTIONS = (0.25, 0.5, 0.9)
 
 
