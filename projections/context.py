@@ -9,7 +9,7 @@ the batch. The agents a batch names are looked up in one query before it is appl
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, tzinfo
 from typing import Any
 from uuid import UUID
@@ -23,6 +23,18 @@ LOOK_UP_CHUNK = 500
 
 ScoringGroup = tuple[UUID, date, str]
 """(agent, local day, recognition kind): a recognition's points depend only on its group."""
+
+
+@dataclass
+class BatchChanges:
+    """What a batch changed in the facts, beyond which groups it touched: the recordings it
+    recorded, the ones it retracted that were not retracted before, and the agents whose
+    directory entry (team, name, departure) it wrote. With these, a scoped rescore knows each
+    touched recognition's state before the batch without reading it."""
+
+    recorded: set[UUID] = field(default_factory=set)
+    retracted: set[UUID] = field(default_factory=set)
+    moved: set[UUID] = field(default_factory=set)
 
 
 @dataclass
@@ -41,6 +53,7 @@ class BatchContext:
         self.dirty_agents: set[UUID] = set()
         self.touched_groups: set[ScoringGroup] = set()
         self.every_agent_dirty = False
+        self.changes = BatchChanges()
         self.rulebooks_changed = False
         self._inserts: dict[Table, list[dict[str, Any]]] = {}
         self._agents: dict[UUID, AgentInfo | None] = {}

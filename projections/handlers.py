@@ -167,6 +167,7 @@ def agent_enrolled(ctx: BatchContext, nid: int, event: Agent.AgentEnrolled) -> N
     )
     ctx.remember_agent(agent_id, AgentInfo(event.handle, event.name, event.team_id))
     ctx.mark_dirty(agent_id)
+    ctx.changes.moved.add(agent_id)
     team = ctx.team_name(event.team_id) or "a team"
     _activity(
         ctx,
@@ -187,6 +188,7 @@ def agent_transferred(ctx: BatchContext, nid: int, event: Agent.AgentTransferred
     if info is not None:
         info.team_id = event.team_id
     ctx.mark_dirty(agent_id)
+    ctx.changes.moved.add(agent_id)
     team = ctx.team_name(event.team_id) or "another team"
     _activity(
         ctx,
@@ -206,6 +208,7 @@ def agent_departed(ctx: BatchContext, nid: int, event: Agent.AgentDeparted) -> N
         update(agents).where(agents.c.agent_id == agent_id).values(departed_at=event.departed_at)
     )
     ctx.mark_dirty(agent_id)
+    ctx.changes.moved.add(agent_id)
     info = ctx.agent(agent_id)
     _activity(
         ctx,
@@ -268,6 +271,7 @@ def recognised(ctx: BatchContext, nid: int, event: Recording.Recognised) -> None
         "capped": False,
     }
     ctx.insert(recognitions, row)
+    ctx.changes.recorded.add(event.originator_id)
     ctx.mark_dirty(event.agent_id, row["from_agent"])
     ctx.mark_group(event.agent_id, day, kind)
     info = ctx.agent(event.agent_id)
@@ -296,6 +300,7 @@ def recording_retracted(ctx: BatchContext, nid: int, event: Recording.RecordingR
             recognitions.c.from_agent,
             recognitions.c.kind,
             recognitions.c.local_day,
+            recognitions.c.retracted,
         ).where(recognitions.c.recording_id == recording_id)
     ).first()
     ctx.execute(
@@ -313,6 +318,8 @@ def recording_retracted(ctx: BatchContext, nid: int, event: Recording.RecordingR
     )
     if found is None:
         return
+    if not found.retracted:
+        ctx.changes.retracted.add(recording_id)
     ctx.mark_dirty(found.agent_id, found.from_agent)
     ctx.mark_group(found.agent_id, found.local_day, found.kind)
     info = ctx.agent(found.agent_id)

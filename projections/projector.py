@@ -26,7 +26,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from domain.application import Callcraft
 from projections.asof_index import note_events, refresh_points
 from projections.asof_tables import asof_points
-from projections.boards import fill_boards, refresh_boards, refresh_every_board
+from projections.boards import fill_boards, refresh_every_board
 from projections.context import BatchContext
 from projections.decoding import EventDecoder
 from projections.handlers import agents_named, apply_event
@@ -194,10 +194,15 @@ class Projector:
             recompute_every_agent(ctx.connection, history, self.timezone)
             refresh_every_board(ctx.connection)
         elif ctx.dirty_agents:
+            # The batch's changes let the rescore keep the board entries too.
             rescore_touched(
-                ctx.connection, ctx.dirty_agents, ctx.touched_groups, history, self.timezone
+                ctx.connection,
+                ctx.dirty_agents,
+                ctx.touched_groups,
+                history,
+                self.timezone,
+                ctx.changes,
             )
-            refresh_boards(ctx.connection, ctx.dirty_agents)
 
     def _rescore_everyone(self, position: int) -> None:
         """Finish a rebuild: score every agent once, then drop the marker (one transaction,

@@ -40,7 +40,6 @@ from uuid import UUID
 from sqlalchemy import (
     ColumnElement,
     Connection,
-    Select,
     and_,
     case,
     func,
@@ -48,12 +47,11 @@ from sqlalchemy import (
     or_,
     select,
     true,
-    union_all,
 )
 
-from domain.badges import MetricStep, comeback_steps, matches_count, status_from_steps
+from domain.badges import BadgeStatus, evaluate_badge, matches_count
 from domain.competencies import ALL_COMPETENCIES, Competency
-from domain.facts import Recognition, RecognitionKind
+from domain.facts import AgentHistory, Recognition, RecognitionKind
 from domain.levels import level_for
 from domain.periods import ALL_TIME_START, TOTAL, month_start, week_start
 from domain.rulebook import (
@@ -64,12 +62,13 @@ from domain.rulebook import (
     FrozenMap,
     KudosMetric,
     RulebookHistory,
-    Thresholds,
 )
-from domain.scoring import AgentScore, local_day, score_lines
+from domain.scoring import AgentScore, XpLine, local_day, score_lines
 from domain.streaks import StreakSummary, next_working_day, streak_summary
+from projections.boards import refresh_boards
 from projections.bulk import bulk_delete, bulk_insert, bulk_update
-from projections.context import ScoringGroup
+from projections.context import BatchChanges, ScoringGroup
+from projections.prepared import Sized, each, item_binds
 from projections.scoring import (
     FACT_COLUMNS,
     PERIOD_COLUMNS,
@@ -80,18 +79,24 @@ from projections.scoring import (
     apply_differences,
     badge_row,
     chunks,
-    directory_of,
     point_changes,
     recognition_from_row,
+    stored_profiles,
     write_profiles,
 )
-from projections.tables import agent_badges, agent_profiles, period_xp, recognitions
+from projections.tables import (
+    XP_COLUMNS,
+    agent_badges,
+    agents,
+    board_entries,
+    period_xp,
+    recognitions,
+)
 
 r = recognitions.c
 SPANS_PER_QUERY = 100  # SQLite refuses expressions deeper than 1,000: OR at most this many
 _LIVE = r.retracted.is_(False)
-_ORDER = (r.occurred_at, r.notification_id, r.recording_id)  # order_key, then the id
-COMPETENCIES, POINTS = 4, 11  # in a row of FACT_COLUMNS
+COMPETENCIES, POINTS, RULEBOOK_VERSION, RULE, CAPPED = 4, 11, 12, 13, 14  # of FACT_COLUMNS
 _KUDOS = RecognitionKind.KUDOS_GIVEN.value
 
 
@@ -101,9 +106,16 @@ def rescore_touched(
     groups: Iterable[ScoringGroup],
     history: RulebookHistory,
     tz: tzinfo,
+    changes: BatchChanges | None = None,
 ) -> int:
     """Bring the derived rows of ``agent_ids`` in line, rescoring the points of ``groups``
-    only (every other group's stored points are up to date). Returns the agents done."""
+    only (every other group's stored points are up to date). Returns the agents done.
+
+    ``changes``, when given, says what the batch recorded and retracted (and whose directory
+    entry it wrote): then the badges' values and the active days follow from the stored rows
+    and the touched groups, without reading the agents' other facts, and the agents' board
+    entries are brought in line too (:func:`projections.boards.refresh_boards` need not be
+    called for them)."""
     by_agent: dict[UUID, set[ScoringGroup]] = {}
     for group in groups:
         by_agent.setdefault(group[0], set()).add(group)
@@ -111,33 +123,61 @@ def rescore_touched(
     done = 0
     for chunk in chunks(sorted(set(agent_ids) | set(by_agent))):
         touched = {g for agent_id in chunk for g in by_agent.get(agent_id, ())}
-        done += _rescore_chunk(connection, chunk, touched, history, tz, givers)
+        done += _rescore_chunk(connection, chunk, touched, history, tz, givers, changes)
     return done
 
 
 def _givers(connection: Connection, by_agent: Mapping[UUID, set[ScoringGroup]]) -> dict[UUID, date]:
     """The agents who gave kudos of the touched kudos groups, with the first such day: their
     kudos metric's steps may have changed from that day on."""
-    kudos = [g for groups in by_agent.values() for g in groups if g[2] == _KUDOS]
+    kudos = [(g[0], g[1]) for groups in by_agent.values() for g in groups if g[2] == _KUDOS]
     givers: dict[UUID, date] = {}
     for first in range(0, len(kudos), SPANS_PER_QUERY):
-        query = (
-            select(r.from_agent, func.min(r.local_day))
-            .where(
-                r.kind == _KUDOS,
-                r.from_agent.is_not(None),
-                or_(
-                    *(
-                        and_(r.agent_id == agent_id, r.local_day == day)
-                        for agent_id, day, _ in kudos[first : first + SPANS_PER_QUERY]
-                    )
-                ),
-            )
-            .group_by(r.from_agent)
-        )
-        for giver, day in connection.execute(query):
+        for giver, day in _GIVERS.rows(connection, kudos[first : first + SPANS_PER_QUERY]):
             givers[giver] = min(day, givers.get(giver, day))
     return givers
+
+
+def _on_days(count: int) -> ColumnElement[bool]:
+    """The recognitions of ``count`` (agent, local day) items."""
+    pairs = item_binds(count, r.agent_id, r.local_day)
+    return or_(*(and_(r.agent_id == a, r.local_day == d) for a, d in pairs))
+
+
+_GIVERS = Sized(
+    lambda n: (
+        select(r.from_agent, func.min(r.local_day))
+        .where(r.kind == _KUDOS, r.from_agent.is_not(None), _on_days(n))
+        .group_by(r.from_agent)
+    )
+)
+_ON_DAYS = Sized(lambda n: select(*FACT_COLUMNS, r.local_day).where(_on_days(n)))
+_DIRECTORY = Sized(
+    lambda n: select(
+        agents.c.agent_id, agents.c.team_id, agents.c.departed_at, agents.c.name
+    ).where(agents.c.agent_id.in_(each(n, agents.c.agent_id)))
+)
+
+
+def _agents_in(chunk: Sequence[UUID]) -> list[tuple[UUID]]:
+    return [(agent_id,) for agent_id in chunk]
+
+
+def _directory_of(connection: Connection, chunk: Sequence[UUID]) -> dict[UUID, Any]:
+    """The team and departure of each agent of ``chunk`` that exists (as
+    :func:`projections.scoring.directory_of`, prepared)."""
+    return {
+        row[0]: _Entry(row[0], row[1], row[2], row[3])
+        for row in _DIRECTORY.rows(connection, _agents_in(chunk))
+    }
+
+
+@dataclass(frozen=True)
+class _Entry:
+    agent_id: UUID
+    team_id: UUID
+    departed_at: Any
+    name: str
 
 
 def _rescore_chunk(
@@ -147,17 +187,20 @@ def _rescore_chunk(
     history: RulebookHistory,
     tz: tzinfo,
     givers: Mapping[UUID, date],
+    changes: BatchChanges | None,
 ) -> int:
-    directory = directory_of(connection, chunk)
+    directory = _directory_of(connection, chunk)
     present = [a for a in chunk if a in directory]
     if not present:
         return 0
     known = set(present)
-    rescored = _rescore_groups(connection, {g for g in groups if g[0] in known}, history, tz)
-    sums = _xp_sums(connection, present)
+    touched = {g for g in groups if g[0] in known}
+    rescored = _rescore_groups(connection, touched, history, tz, changes)
+    profiles = stored_profiles(connection, present)
+    sums = _xp_sums(connection, present, profiles, rescored)
     latest = history.latest
-    streaks = _streaks(connection, present, rescored, latest.streak_working_days)
-    _write_badges(connection, present, latest.badges, rescored, givers, tz)
+    streaks = _streaks(connection, present, profiles, rescored, latest.streak_working_days)
+    _write_badges(connection, present, latest.badges, rescored, givers, tz, sums)
     scores: dict[UUID, AgentScore] = {}
     for agent_id in present:
         total, by_competency = sums.get(agent_id, (0, dict.fromkeys(ALL_COMPETENCIES, 0)))
@@ -170,8 +213,10 @@ def _rescore_chunk(
             badges=(),  # written above
             lines=(),
         )
-    write_profiles(connection, present, directory, scores)
-    _write_periods(connection, rescored.deltas, sums)
+    write_profiles(connection, present, directory, scores, existing=profiles)
+    moved = _write_periods(connection, rescored.deltas, sums)
+    if changes is not None:
+        _write_boards(connection, present, directory, changes, moved)
     return len(present)
 
 
@@ -190,36 +235,57 @@ class Rescored:
     retracted: set[UUID] = field(default_factory=set)  # a touched group holds a retraction
     facts: dict[UUID, list[tuple[date, Recognition]]] = field(default_factory=dict)
     """Every recognition of the agent's touched groups (retracted or not), with its day."""
+    counted: dict[UUID, list[tuple[Recognition, int]]] | None = None
+    """With the batch's changes known: the recognitions of the touched groups that the
+    batch made count (+1: recorded) or stop counting (-1: retracted)."""
+    active: dict[UUID, tuple[set[date], set[date]]] | None = None
+    """With the batch's changes known: per agent, the touched days that became active (a
+    first live recognition) and the ones that stopped being active."""
 
 
 def _rescore_groups(
-    connection: Connection, groups: set[ScoringGroup], history: RulebookHistory, tz: tzinfo
+    connection: Connection,
+    groups: set[ScoringGroup],
+    history: RulebookHistory,
+    tz: tzinfo,
+    batch: BatchChanges | None = None,
 ) -> Rescored:
     """Score the touched groups again, and say by how much each day's XP changed."""
     outcome = Rescored()
+    if batch is not None:
+        outcome.counted, outcome.active = {}, {}
     if not groups:
         return outcome
     for agent_id, day, _ in groups:
         outcome.days.setdefault(agent_id, set()).add(day)
     pairs = sorted({(g[0], g[1]) for g in groups})
     members: dict[ScoringGroup, list[Any]] = {}
+    live_on: dict[tuple[UUID, date], tuple[bool, bool]] = {}  # (before, now) per touched day
     for first in range(0, len(pairs), SPANS_PER_QUERY):
-        query = select(*FACT_COLUMNS, r.local_day).where(
-            or_(
-                *(
-                    and_(r.agent_id == agent_id, r.local_day == day)
-                    for agent_id, day in pairs[first : first + SPANS_PER_QUERY]
-                )
-            )
-        )
-        for row in connection.execute(query):
+        for row in _ON_DAYS.rows(connection, pairs[first : first + SPANS_PER_QUERY]):
             group = (row[2], row[-1], row[3])  # agent, local day, kind
             if group in groups:
                 members.setdefault(group, []).append(row)
+            if batch is not None:
+                before, now = live_on.get((row[2], row[-1]), (False, False))
+                live_on[(row[2], row[-1])] = (
+                    before or _counted_before(row, batch),
+                    now or not row[RETRACTED],
+                )
+    if outcome.active is not None:
+        for (agent_id, day), (before, now) in live_on.items():
+            if before != now:
+                added, removed = outcome.active.setdefault(agent_id, (set(), set()))
+                (added if now else removed).add(day)
     changes: list[dict[str, Any]] = []
     for (agent_id, day, _), rows in members.items():
         facts = [recognition_from_row(row) for row in rows]
         outcome.facts.setdefault(agent_id, []).extend((day, f) for f in facts)
+        if batch is not None and outcome.counted is not None:
+            for fact, row in zip(facts, rows, strict=True):
+                moved = int(not row[RETRACTED]) - int(_counted_before(row, batch))
+                if moved:
+                    outcome.counted.setdefault(agent_id, []).append((fact, moved))
         live = tuple(f for f, row in zip(facts, rows, strict=True) if not row[RETRACTED])
         if len(live) < len(rows):
             outcome.retracted.add(agent_id)
@@ -237,6 +303,15 @@ def _rescore_groups(
                     deltas[column] = deltas.get(column, 0) + delta
     bulk_update(connection, recognitions, ("recording_id",), changes)
     return outcome
+
+
+def _counted_before(row: Sequence[Any], batch: BatchChanges) -> bool:
+    """Whether the recognition of ``row`` (of :data:`FACT_COLUMNS`) counted before the batch:
+    it was recorded before it, and not retracted, or retracted by it."""
+    recording_id = row[RECORDING_ID]
+    if recording_id in batch.recorded:
+        return False
+    return not row[RETRACTED] or recording_id in batch.retracted
 
 
 # ------------------------------------------------------------------------ XP and streaks
@@ -263,21 +338,58 @@ def _sums(row: Sequence[Any]) -> XpSums:
     }
 
 
-def _xp_sums(connection: Connection, present: Sequence[UUID]) -> dict[UUID, XpSums]:
-    query = (
-        select(r.agent_id, *_XP_COLUMNS).where(r.agent_id.in_(present), _LIVE).group_by(r.agent_id)
+_XP_SUMS = Sized(
+    lambda n: (
+        select(r.agent_id, *_XP_COLUMNS)
+        .where(r.agent_id.in_(each(n, r.agent_id)), _LIVE)
+        .group_by(r.agent_id)
     )
-    return {row[0]: _sums(row[1:]) for row in connection.execute(query)}
+)
+_ACTIVE_DAYS = Sized(
+    lambda n: (
+        select(r.agent_id, r.local_day)
+        .where(r.agent_id.in_(each(n, r.agent_id)), _LIVE)
+        .group_by(r.agent_id, r.local_day)
+    )
+)
+
+
+def _xp_sums(
+    connection: Connection,
+    present: Sequence[UUID],
+    profiles: Mapping[UUID, Mapping[str, Any]],
+    rescored: Rescored,
+) -> dict[UUID, XpSums]:
+    """Each agent's XP in total and per competency: its stored profile's, moved by the
+    changes of the rescored groups (only they changed a point); summed from the facts for an
+    agent without a profile yet."""
+    sums: dict[UUID, XpSums] = {}
+    missing: list[UUID] = []
+    for agent_id in present:
+        profile = profiles.get(agent_id)
+        if profile is None:
+            missing.append(agent_id)
+            continue
+        total = int(profile["xp_total"])
+        by_competency = {
+            c: int(profile[column]) for c, column in zip(ALL_COMPETENCIES, XP_COLUMNS, strict=True)
+        }
+        for columns in rescored.deltas.get(agent_id, {}).values():
+            for column, delta in columns.items():
+                if column == TOTAL:
+                    total += delta
+                else:
+                    competency = Competency(column)
+                    by_competency[competency] += delta
+        sums[agent_id] = (total, by_competency)
+    for row in _XP_SUMS.rows(connection, _agents_in(missing)):
+        sums[row[0]] = _sums(row[1:])
+    return sums
 
 
 def _active_days(connection: Connection, present: Sequence[UUID]) -> dict[UUID, list[date]]:
-    query = (
-        select(r.agent_id, r.local_day)
-        .where(r.agent_id.in_(present), _LIVE)
-        .group_by(r.agent_id, r.local_day)
-    )
     days: dict[UUID, list[date]] = {}
-    for agent_id, day in connection.execute(query):
+    for agent_id, day in _ACTIVE_DAYS.rows(connection, _agents_in(present)):
         days.setdefault(agent_id, []).append(day)
     return days
 
@@ -285,30 +397,34 @@ def _active_days(connection: Connection, present: Sequence[UUID]) -> dict[UUID, 
 def _streaks(
     connection: Connection,
     present: Sequence[UUID],
+    profiles: Mapping[UUID, Mapping[str, Any]],
     rescored: Rescored,
     working_days: Collection[int],
 ) -> dict[UUID, StreakSummary]:
     """Each agent's streak. An agent's active days change only on its touched days; when
     those only gained recognitions and none lies before the stored last active day (the
     live case: recognitions of today), the stored streak is extended by them; otherwise the
-    agent's active days are read."""
+    agent's active days are read. With the batch's changes known, only the touched days
+    that became (or stopped being) active count: none, and the stored streak stands."""
     stored = {
-        row[0]: StreakSummary(row[1], row[2], row[3])
-        for row in connection.execute(
-            select(
-                agent_profiles.c.agent_id,
-                agent_profiles.c.best_streak,
-                agent_profiles.c.streak_run,
-                agent_profiles.c.last_active_day,
-            ).where(agent_profiles.c.agent_id.in_(present))
-        )
+        agent_id: StreakSummary(p["best_streak"], p["streak_run"], p["last_active_day"])
+        for agent_id, p in profiles.items()
     }
     streaks: dict[UUID, StreakSummary] = {}
     again: list[UUID] = []
     for agent_id in present:
         before = stored.get(agent_id)
         days = rescored.days.get(agent_id)
-        if before is not None and not days:
+        if before is not None and rescored.active is not None:
+            added, removed = rescored.active.get(agent_id, (set(), set()))
+            added = {d for d in added if d.isoweekday() in working_days}
+            if any(d.isoweekday() in working_days for d in removed) or (
+                added and before.last_active_day is not None and min(added) < before.last_active_day
+            ):
+                again.append(agent_id)
+            else:
+                streaks[agent_id] = _extended(before, sorted(added), working_days)
+        elif before is not None and not days:
             streaks[agent_id] = before
         elif (
             before is None
@@ -351,13 +467,18 @@ def _periods_of(day: date) -> tuple[tuple[str, date, date], ...]:
     return (("week", week, week + timedelta(days=7)), ("month", month, following))
 
 
+PeriodChanges = dict[UUID, list[tuple[PeriodRowKey, int, int]]]
+"""Per agent, the ``period_xp`` rows written: (key, XP before, XP now), 0 for no row."""
+
+
 def _write_periods(
     connection: Connection, deltas: Mapping[UUID, DayDeltas], sums: Mapping[UUID, XpSums]
-) -> None:
+) -> PeriodChanges:
     """Bring the ``period_xp`` rows of the periods whose points changed in line: the stored
-    week and month rows plus the changes, and the "all" rows from the sums."""
+    week and month rows plus the changes, and the "all" rows from the sums. Returns what
+    changed."""
     if not deltas:
-        return
+        return {}
     touched: set[tuple[str, date, UUID]] = set()
     added: dict[PeriodRowKey, int] = {}
     for agent_id, days in deltas.items():
@@ -379,28 +500,107 @@ def _write_periods(
         total, by_competency = sums.get(agent_id, (0, {}))
         for column, xp in ((TOTAL, total), *((c.value, v) for c, v in by_competency.items())):
             wanted[("all", ALL_TIME_START, column, agent_id)] = xp
-    rows = {
+    rows: dict[PeriodRowKey, dict[str, Any]] = {
         key: {**dict(zip(PERIOD_KEYS, key, strict=True)), "xp": xp}
         for key, xp in wanted.items()
         if xp
     }
     apply_differences(connection, period_xp, PERIOD_KEYS, existing, rows)
+    changed: PeriodChanges = {}
+    for key in existing.keys() | rows.keys():
+        before = int(existing[key]["xp"]) if key in existing else 0
+        now = int(rows[key]["xp"]) if key in rows else 0
+        if before != now:
+            changed.setdefault(key[3], []).append((key, before, now))
+    return changed
+
+
+def _write_boards(
+    connection: Connection,
+    present: Sequence[UUID],
+    directory: Mapping[UUID, _Entry],
+    batch: BatchChanges,
+    changed: PeriodChanges,
+) -> None:
+    """Bring the ``board_entries`` of ``present`` in line (the positive period XP of present
+    agents, :mod:`projections.boards`): an agent whose directory entry the batch wrote is
+    refreshed from the tables; for the others, only their period XP can have changed, and the
+    changes of ``changed`` are the changes of their entries."""
+    moved = [agent_id for agent_id in present if agent_id in batch.moved]
+    refresh_boards(connection, moved)
+    gone: list[dict[str, Any]] = []
+    new: list[dict[str, Any]] = []
+    updated: list[dict[str, Any]] = []
+    for agent_id in present:
+        entry = directory[agent_id]
+        if agent_id in batch.moved or entry.departed_at is not None:
+            continue  # refreshed above; a departed agent has no entries
+        for (window, start, competency, _), before, now in changed.get(agent_id, ()):
+            key = {
+                "b_agent_id": agent_id,
+                "b_window": window,
+                "b_period_start": start,
+                "b_competency": competency,
+            }
+            if before > 0 and now > 0:
+                updated.append({**key, "xp": now})
+            elif before > 0:
+                gone.append(key)
+            elif now > 0:
+                new.append(
+                    {
+                        "agent_id": agent_id,
+                        "window": window,
+                        "period_start": start,
+                        "competency": competency,
+                        "team_id": entry.team_id,
+                        "name": entry.name,
+                        "xp": now,
+                    }
+                )
+    keys = ("agent_id", "window", "period_start", "competency")
+    bulk_delete(connection, board_entries, keys, gone)
+    bulk_insert(connection, board_entries, new)
+    bulk_update(connection, board_entries, keys, updated)
 
 
 def _existing_periods(
     connection: Connection, touched: set[tuple[str, date, UUID]]
 ) -> dict[PeriodRowKey, dict[str, Any]]:
-    agent_ids = sorted({t[2] for t in touched}, key=str)
-    starts = sorted({t[1] for t in touched})
     existing: dict[PeriodRowKey, dict[str, Any]] = {}
-    query = select(*PERIOD_COLUMNS).where(
-        period_xp.c.agent_id.in_(agent_ids), period_xp.c.period_start.in_(starts)
-    )
-    for row in connection.execute(query):
-        window, start, competency, agent_id, _ = row
-        if (window, start, agent_id) in touched:
-            existing[(window, start, competency, agent_id)] = dict(row._mapping)
+    ordered = sorted(touched, key=lambda t: (t[0], t[1], str(t[2])))
+    for first in range(0, len(ordered), SPANS_PER_QUERY):
+        for row in _PERIODS.rows(connection, ordered[first : first + SPANS_PER_QUERY]):
+            window, start, competency, agent_id, _ = row
+            existing[(window, start, competency, agent_id)] = dict(
+                zip(PERIOD_NAMES, row, strict=True)
+            )
     return existing
+
+
+PERIOD_NAMES = tuple(column.key for column in PERIOD_COLUMNS)
+_EVERY_COLUMN = (TOTAL, *(c.value for c in ALL_COMPETENCIES))
+"""Every value ``period_xp.competency`` takes: naming them all lets an exact lookup of a
+period's rows use the primary key (window, period, competency, agent)."""
+_PERIODS = Sized(
+    lambda n: select(*PERIOD_COLUMNS).where(
+        or_(
+            *(
+                and_(
+                    period_xp.c.window == w,
+                    period_xp.c.period_start == p,
+                    period_xp.c.competency.in_(
+                        [literal(c, period_xp.c.competency.type) for c in _EVERY_COLUMN]
+                    ),
+                    period_xp.c.agent_id == a,
+                )
+                for w, p, a in item_binds(
+                    n, period_xp.c.window, period_xp.c.period_start, period_xp.c.agent_id
+                )
+            )
+        )
+    )
+)
 
 
 # ------------------------------------------------------------------------------- badges
@@ -413,22 +613,13 @@ def _write_badges(
     rescored: Rescored,
     givers: Mapping[UUID, date],
     tz: tzinfo,
+    sums: Mapping[UUID, XpSums],
 ) -> None:
     """Bring the ``agent_badges`` rows of ``present`` in line. A badge whose metric counts
     none of the recognitions of the agent's touched groups (nor, for kudos, a kudos it gave)
     keeps its row; one whose stored tiers no change can have moved gets its new value as
     progress; only the others read their steps."""
-    light = (
-        agent_badges.c.agent_id,
-        agent_badges.c.badge_key,
-        agent_badges.c.earned_at,
-        agent_badges.c.next_threshold,
-        agent_badges.c.progress,
-    )
-    existing = {
-        (row[0], row[1]): row
-        for row in connection.execute(select(*light).where(agent_badges.c.agent_id.in_(present)))
-    }
+    existing = {(row[0], row[1]): row for row in _LIGHT.rows(connection, _agents_in(present))}
     since: dict[tuple[UUID, int], date] = {}  # the first day a metric's steps may have changed
     for agent_id in present:
         facts = rescored.facts.get(agent_id, ())
@@ -439,7 +630,10 @@ def _write_badges(
             first = _first_counted(definition.metric, facts, given)
             if first is not None:
                 since[(agent_id, index)] = first
-    totals = _metric_totals(connection, since, definitions)
+    if rescored.counted is None:
+        totals = _metric_totals(connection, since, definitions)
+    else:
+        totals = _totals_by_change(connection, since, definitions, existing, rescored, sums)
     progress: list[dict[str, Any]] = []
     again: dict[int, list[UUID]] = {}  # definition (by index) -> agents whose steps to read
     for agent_id in present:
@@ -461,20 +655,19 @@ def _write_badges(
                 )
     inserts: list[dict[str, Any]] = []
     updates: list[dict[str, Any]] = []
-    for index, agents in again.items():
+    for (agent_id, index), status in _statuses(connection, again, definitions, tz).items():
         definition = definitions[index]
-        for agent_id, statuses in _badge_statuses(connection, agents, [definition], tz).items():
-            row = badge_row(agent_id, statuses[0])
-            if (agent_id, definition.key) in existing:
-                updates.append(
-                    {
-                        "b_agent_id": agent_id,
-                        "b_badge_key": definition.key,
-                        **{k: v for k, v in row.items() if k not in ("agent_id", "badge_key")},
-                    }
-                )
-            else:
-                inserts.append(row)
+        row = badge_row(agent_id, status)
+        if (agent_id, definition.key) in existing:
+            updates.append(
+                {
+                    "b_agent_id": agent_id,
+                    "b_badge_key": definition.key,
+                    **{k: v for k, v in row.items() if k not in ("agent_id", "badge_key")},
+                }
+            )
+        else:
+            inserts.append(row)
     keys = {definition.key for definition in definitions}
     gone = [{"b_agent_id": a, "b_badge_key": k} for a, k in existing if k not in keys]
     badge_keys = ("agent_id", "badge_key")
@@ -524,96 +717,205 @@ def _metric_totals(
     if not wanted:
         return {}
     present = sorted({agent_id for agent_id, _ in wanted})
-    indexes = {index for _, index in wanted}
-    sums: list[tuple[int, ColumnElement[Any]]] = []
-    kudos: list[int] = []
-    for index, definition in enumerate(definitions):
-        if index not in indexes:
-            continue
-        metric = definition.metric
-        if isinstance(metric, KudosMetric):
-            kudos.append(index)
-            counted: ColumnElement[Any] = case((r.kind == _KUDOS, 1), else_=0)
-        elif isinstance(metric, CompetencyXpMetric):
-            counted = case((and_(r.points > 0, _credits(metric.competency)), r.points), else_=0)
-        elif isinstance(metric, CountMetric):
-            counted = case((and_(true(), *_count_filters(metric)), 1), else_=0)
-        else:
-            continue
-        sums.append((index, func.sum(counted)))
+    counted = _counted(definitions)
     totals: dict[tuple[UUID, int], int] = {}
-    if sums:
-        query = (
-            select(r.agent_id, *(column for _, column in sums))
-            .where(r.agent_id.in_(present), _LIVE)
-            .group_by(r.agent_id)
-        )
-        for agent_id, *values in connection.execute(query):
-            for (index, _), value in zip(sums, values, strict=True):
-                totals[(agent_id, index)] = int(value or 0)
+    for chunk in chunks(present):
+        items = _agents_in(chunk)
+        if counted:
+            for agent_id, *values in _totals_query(definitions).rows(connection, items):
+                for index, value in zip(counted, values, strict=True):
+                    totals[(agent_id, index)] = int(value or 0)
+        kudos = [
+            index
+            for index, definition in enumerate(definitions)
+            if isinstance(definition.metric, KudosMetric)
+        ]
+        if kudos:
+            for giver, given in _KUDOS_GIVEN.rows(connection, items):
+                for index in kudos:
+                    totals[(giver, index)] = totals.get((giver, index), 0) + int(given)
+    return {key: value for key, value in totals.items() if key in wanted}
+
+
+def _totals_by_change(
+    connection: Connection,
+    wanted: Mapping[tuple[UUID, int], object],
+    definitions: Sequence[BadgeDefinition],
+    existing: Mapping[tuple[UUID, str], Sequence[Any]],
+    rescored: Rescored,
+    sums: Mapping[UUID, XpSums],
+) -> dict[tuple[UUID, int], int]:
+    """:func:`_metric_totals` without summing the agents' facts: a count is the stored
+    row's value moved by the recognitions the batch made count or stop counting, XP in a
+    competency is the agent's XP there; only kudos (given ones lie in other agents' groups)
+    are counted in the database. A wanted value without a stored row is left out: its
+    steps are read anyway."""
+    counted = rescored.counted or {}
+    totals: dict[tuple[UUID, int], int] = {}
+    kudos: list[tuple[UUID, int]] = []
+    for agent_id, index in wanted:
+        definition = definitions[index]
+        metric = definition.metric
+        if isinstance(metric, CompetencyXpMetric):
+            _, by_competency = sums.get(agent_id, (0, {}))
+            totals[(agent_id, index)] = by_competency.get(metric.competency, 0)
+        elif isinstance(metric, KudosMetric):
+            kudos.append((agent_id, index))
+        elif isinstance(metric, CountMetric):
+            stored = existing.get((agent_id, definition.key))
+            if stored is not None:
+                moved = sum(c for f, c in counted.get(agent_id, ()) if matches_count(metric, f))
+                totals[(agent_id, index)] = int(stored[4]) + moved
     if kudos:
-        query = (
-            select(r.from_agent, func.count())
-            .where(r.from_agent.in_(present), r.kind == _KUDOS, _LIVE)
-            .group_by(r.from_agent)
-        )
-        for giver, given in connection.execute(query):
-            for index in kudos:
-                totals[(giver, index)] = totals.get((giver, index), 0) + int(given)
+        present = sorted({agent_id for agent_id, _ in kudos})
+        given: dict[UUID, int] = {}
+        for chunk in chunks(present):
+            items = _agents_in(chunk)
+            for agent_id, count in _KUDOS_RECEIVED.rows(connection, items):
+                given[agent_id] = given.get(agent_id, 0) + int(count)
+            for agent_id, count in _KUDOS_GIVEN.rows(connection, items):
+                given[agent_id] = given.get(agent_id, 0) + int(count)
+        for agent_id, index in kudos:
+            totals[(agent_id, index)] = given.get(agent_id, 0)
     return totals
 
 
-def _badge_statuses(
+_KUDOS_RECEIVED = Sized(
+    lambda n: (
+        select(r.agent_id, func.count())
+        .where(r.agent_id.in_(each(n, r.agent_id)), r.kind == _KUDOS, _LIVE)
+        .group_by(r.agent_id)
+    )
+)
+
+
+def _counted(definitions: Sequence[BadgeDefinition]) -> list[int]:
+    """The definitions (by index) whose value one aggregate over the recognitions received
+    gives: all but comebacks."""
+    return [
+        index
+        for index, definition in enumerate(definitions)
+        if not isinstance(definition.metric, ComebackMetric)
+    ]
+
+
+def _amount(metric: Any) -> ColumnElement[Any]:
+    """What a recognition received adds to ``metric`` (0 when it does not count)."""
+    if isinstance(metric, KudosMetric):
+        return case((r.kind == _KUDOS, 1), else_=0)
+    if isinstance(metric, CompetencyXpMetric):
+        return case((and_(r.points > 0, _credits(metric.competency)), r.points), else_=0)
+    assert isinstance(metric, CountMetric)
+    return case((and_(true(), *_count_filters(metric)), 1), else_=0)
+
+
+_TOTALS: dict[tuple[BadgeDefinition, ...], Sized] = {}
+
+
+def _totals_query(definitions: Sequence[BadgeDefinition]) -> Sized:
+    """Per agent, the value of every definition of :func:`_counted` (kudos received only)."""
+    key = tuple(definitions)
+    found = _TOTALS.get(key)
+    if found is None:
+        sums = [func.sum(_amount(definitions[index].metric)) for index in _counted(key)]
+        found = _TOTALS[key] = Sized(
+            lambda n: (
+                select(r.agent_id, *sums)
+                .where(r.agent_id.in_(each(n, r.agent_id)), _LIVE)
+                .group_by(r.agent_id)
+            )
+        )
+    return found
+
+
+_KUDOS_GIVEN = Sized(
+    lambda n: (
+        select(r.from_agent, func.count())
+        .where(r.from_agent.in_(each(n, r.from_agent)), r.kind == _KUDOS, _LIVE)
+        .group_by(r.from_agent)
+    )
+)
+_LIGHT = Sized(
+    lambda n: select(
+        agent_badges.c.agent_id,
+        agent_badges.c.badge_key,
+        agent_badges.c.earned_at,
+        agent_badges.c.next_threshold,
+        agent_badges.c.progress,
+    ).where(agent_badges.c.agent_id.in_(each(n, agent_badges.c.agent_id)))
+)
+
+
+def _statuses(
     connection: Connection,
-    present: Sequence[UUID],
+    again: Mapping[int, Sequence[UUID]],
     definitions: Sequence[BadgeDefinition],
     tz: tzinfo,
-) -> dict[UUID, list[Any]]:
-    statuses: dict[UUID, list[Any]] = {agent_id: [] for agent_id in present}
-    feedback: dict[UUID, list[Any]] | None = None
-    for definition in definitions:
-        metric = definition.metric
-        if isinstance(metric, ComebackMetric):
-            if feedback is None:
-                feedback = _feedback(connection, present)
-            for agent_id in present:
-                steps = comeback_steps(metric, feedback.get(agent_id, []), tz)
-                statuses[agent_id].append(status_from_steps(definition, steps))
-            continue
-        prefixes = _first_steps(connection, present, metric, definition.thresholds)
-        for agent_id in present:
-            total, steps = prefixes.get(agent_id, (0, []))
-            statuses[agent_id].append(status_from_steps(definition, steps, total))
+) -> dict[tuple[UUID, int], BadgeStatus]:
+    """The status of each badge (by definition index) of the agents ``again`` names, by the
+    domain's own rules (:func:`domain.badges.evaluate_badge`) over the agent's live
+    recognitions received — whose stored points are the XP lines — and kudos given: one
+    read of each agent's facts for every badge it needs."""
+    needed = sorted({agent_id for agents_of in again.values() for agent_id in agents_of})
+    if not needed:
+        return {}
+    received: dict[UUID, list[Any]] = {}
+    for chunk in chunks(needed):
+        for row in _LIVE_FACTS.rows(connection, _agents_in(chunk)):
+            received.setdefault(row[2], []).append(row)
+    kudos = {
+        agent_id
+        for index, agents_of in again.items()
+        if isinstance(definitions[index].metric, KudosMetric)
+        for agent_id in agents_of
+    }
+    given: dict[UUID, list[Recognition]] = {}
+    for chunk in chunks(sorted(kudos)):
+        for row in _KUDOS_GIVEN_FACTS.rows(connection, _agents_in(chunk)):
+            given.setdefault(row[9], []).append(recognition_from_row(row))
+    histories: dict[UUID, tuple[AgentHistory, list[XpLine]]] = {}
+    for agent_id in needed:
+        rows = received.get(agent_id, [])
+        facts = [recognition_from_row(row) for row in rows]
+        lines = [
+            XpLine(
+                recording_id=fact.recording_id,
+                kind=fact.kind,
+                occurred_at=fact.occurred_at,
+                competencies=fact.competencies,
+                rulebook_version=int(row[RULEBOOK_VERSION] or 0),
+                rule=row[RULE] or "",
+                points=int(row[POINTS] or 0),
+                capped=bool(row[CAPPED]),
+            )
+            for fact, row in zip(facts, rows, strict=True)
+        ]
+        history = AgentHistory(agent_id, tuple(facts), tuple(given.get(agent_id, ())))
+        histories[agent_id] = (history, lines)
+    statuses: dict[tuple[UUID, int], BadgeStatus] = {}
+    for index, agents_of in again.items():
+        definition = definitions[index]
+        for agent_id in agents_of:
+            history, lines = histories[agent_id]
+            statuses[(agent_id, index)] = evaluate_badge(definition, history, lines, tz)
     return statuses
 
 
-def _steps_source(present: Sequence[UUID], metric: Any) -> Select[Any]:
-    """(owner, recording, occurred_at, notification id, amount) of every step of ``metric``."""
-    columns = (r.recording_id, r.occurred_at, r.notification_id)
-    if isinstance(metric, KudosMetric):
-        kudos = r.kind == RecognitionKind.KUDOS_GIVEN.value
-        received = select(r.agent_id.label("owner"), *columns, literal(1).label("amount"))
-        given = select(r.from_agent.label("owner"), *columns, literal(1).label("amount"))
-        union = union_all(
-            received.where(kudos, _LIVE, r.agent_id.in_(present)),
-            given.where(kudos, _LIVE, r.from_agent.in_(present)),
-        ).subquery()
-        return select(*union.c)
-    if isinstance(metric, CompetencyXpMetric):
-        return select(r.agent_id.label("owner"), *columns, r.points.label("amount")).where(
-            r.agent_id.in_(present), _LIVE, r.points > 0, _credits(metric.competency)
-        )
-    assert isinstance(metric, CountMetric)
-    return select(r.agent_id.label("owner"), *columns, literal(1).label("amount")).where(
-        r.agent_id.in_(present), _LIVE, *_count_filters(metric)
+_LIVE_FACTS = Sized(
+    lambda n: select(*FACT_COLUMNS).where(r.agent_id.in_(each(n, r.agent_id)), _LIVE)
+)
+_KUDOS_GIVEN_FACTS = Sized(
+    lambda n: select(*FACT_COLUMNS).where(
+        r.from_agent.in_(each(n, r.from_agent)), r.kind == _KUDOS, _LIVE
     )
+)
 
 
 def _count_filters(metric: CountMetric) -> list[ColumnElement[bool]]:
     """:func:`domain.badges.matches_count` in SQL."""
     filters: list[ColumnElement[bool]] = []
     if metric.kinds:
-        filters.append(r.kind.in_([k.value for k in metric.kinds]))
+        filters.append(or_(*(r.kind == k.value for k in metric.kinds)))
     if metric.competencies:
         filters.append(or_(*(_credits(c) for c in metric.competencies)))
     if metric.feedback_kind is not None:
@@ -623,57 +925,3 @@ def _count_filters(metric: CountMetric) -> list[ColumnElement[bool]]:
     if metric.min_score is not None:
         filters.append(r.score >= metric.min_score)
     return filters
-
-
-def _first_steps(
-    connection: Connection, present: Sequence[UUID], metric: Any, thresholds: Thresholds
-) -> dict[UUID, tuple[int, list[MetricStep]]]:
-    """Per agent: the metric's value, and its steps in order up to the one that reaches the
-    highest threshold the value reaches (the tiers, dates and evidence are decided by then);
-    at least the first step, which carries the value."""
-    source = _steps_source(present, metric).subquery()
-    order = (source.c.occurred_at, source.c.notification_id, source.c.recording_id)
-    running = func.sum(source.c.amount).over(
-        partition_by=source.c.owner, order_by=order, rows=(None, 0)
-    )
-    total = func.sum(source.c.amount).over(partition_by=source.c.owner)
-    ranked = select(
-        source.c.owner,
-        source.c.recording_id,
-        source.c.occurred_at,
-        source.c.notification_id,
-        source.c.amount,
-        (running - source.c.amount).label("before"),
-        total.label("total"),
-    ).subquery()
-    highest_reached = case(
-        *((ranked.c.total >= value, value) for _, value in reversed(thresholds.items())),
-        else_=1,
-    )
-    query = (
-        select(ranked)
-        .where(ranked.c.before < highest_reached)
-        .order_by(
-            ranked.c.owner, ranked.c.occurred_at, ranked.c.notification_id, ranked.c.recording_id
-        )
-    )
-    found: dict[UUID, tuple[int, list[MetricStep]]] = {}
-    for owner, recording_id, occurred_at, sequence, amount, _, value in connection.execute(query):
-        _, steps = found.setdefault(owner, (int(value), []))
-        steps.append(MetricStep((occurred_at, sequence), int(amount), (recording_id,)))
-    return found
-
-
-def _feedback(connection: Connection, present: Sequence[UUID]) -> dict[UUID, list[Any]]:
-    """Each agent's feedback received, in ``order_key`` order (what comebacks pair)."""
-    query = (
-        select(*FACT_COLUMNS)
-        .where(r.agent_id.in_(present), _LIVE, r.kind == RecognitionKind.FEEDBACK_GIVEN.value)
-        .order_by(r.agent_id, *_ORDER)
-    )
-    found: dict[UUID, list[Any]] = {}
-    for row in connection.execute(query):
-        found.setdefault(row[2], []).append(recognition_from_row(row))
-    for feedback in found.values():
-        feedback.sort(key=lambda f: (*f.order_key, f.recording_id))
-    return found

@@ -22,6 +22,7 @@ from domain.periods import PeriodKey, period_totals
 from domain.rulebook import Publication, Rulebook, RulebookHistory, parse_rulebook
 from domain.scoring import AgentScore, XpLine, score_agent
 from projections.bulk import bulk_delete, bulk_insert, bulk_update
+from projections.prepared import Sized, each
 from projections.tables import (
     XP_COLUMNS,
     agent_badges,
@@ -273,6 +274,23 @@ def profile_values(score: AgentScore, team_id: UUID, departed: bool) -> dict[str
     return values
 
 
+_PROFILES = Sized(
+    lambda n: select(agent_profiles).where(
+        agent_profiles.c.agent_id.in_(each(n, agent_profiles.c.agent_id))
+    )
+)
+_PROFILE_NAMES = tuple(agent_profiles.c.keys())
+
+
+def stored_profiles(connection: Connection, present: Sequence[UUID]) -> dict[UUID, dict[str, Any]]:
+    """The ``agent_profiles`` rows of ``present`` that exist, by agent, column by column."""
+    existing: dict[UUID, dict[str, Any]] = {}
+    for chunk in chunks(present):
+        for row in _PROFILES.rows(connection, [(agent_id,) for agent_id in chunk]):
+            existing[row[0]] = dict(zip(_PROFILE_NAMES, row, strict=True))
+    return existing
+
+
 def write_profiles(
     connection: Connection,
     present: Sequence[UUID],
@@ -280,17 +298,12 @@ def write_profiles(
     scores: Mapping[UUID, AgentScore],
     *,
     fresh: bool = False,
+    existing: Mapping[UUID, Mapping[str, Any]] | None = None,
 ) -> None:
-    existing = (
-        {}
-        if fresh
-        else {
-            row.agent_id: dict(row._mapping)
-            for row in connection.execute(
-                select(agent_profiles).where(agent_profiles.c.agent_id.in_(present))
-            )
-        }
-    )
+    """``existing``: the stored profiles of ``present`` (:func:`stored_profiles`), when the
+    caller read them already."""
+    if existing is None:
+        existing = {} if fresh else stored_profiles(connection, present)
     inserts: list[dict[str, Any]] = []
     changes: list[dict[str, Any]] = []
     for agent_id in present:

@@ -20,6 +20,8 @@ from domain.rulebook import (
     rulebook_to_data,
 )
 from projections import scoped
+from projections.boards import refresh_boards, refresh_every_board
+from projections.context import BatchChanges
 from projections.schema import create_all
 from projections.scoring import recompute_every_agent
 from projections.tables import (
@@ -27,6 +29,7 @@ from projections.tables import (
     agent_badges,
     agent_profiles,
     agents,
+    board_entries,
     period_xp,
     recognitions,
 )
@@ -94,6 +97,7 @@ def _derived(connection: Connection) -> dict[str, list[tuple[Any, ...]]]:
             ("profiles", select(agent_profiles)),
             ("badges", select(agent_badges)),
             ("period_xp", select(period_xp)),
+            ("boards", select(board_entries)),
         )
     }
 
@@ -108,6 +112,29 @@ def _spans_per_query(spans: int) -> Iterator[None]:
         scoped.SPANS_PER_QUERY = default
 
 
+def _rescore(
+    connection: Connection,
+    dirty: set[Any],
+    groups: set[Any],
+    rulebooks: RulebookHistory,
+    timezone: tzinfo,
+    known_changes: bool,
+    recorded: list[Recognition],
+    retracted: list[Recognition],
+) -> None:
+    """A batch's rescore as the projector runs it: told what the batch recorded and
+    retracted, or not told, and the board entries refreshed afterwards."""
+    if known_changes:
+        changes = BatchChanges(
+            recorded={r.recording_id for r in recorded},
+            retracted={r.recording_id for r in retracted},
+        )
+        scoped.rescore_touched(connection, dirty, groups, rulebooks, timezone, changes)
+    else:
+        scoped.rescore_touched(connection, dirty, groups, rulebooks, timezone)
+        refresh_boards(connection, dirty)
+
+
 @PROPERTY
 @given(
     history=st.sampled_from(STARTS).flatmap(
@@ -118,6 +145,7 @@ def _spans_per_query(spans: int) -> Iterator[None]:
     later=st.lists(st.booleans(), min_size=48, max_size=48),
     retracted=st.lists(st.booleans(), min_size=48, max_size=48),
     spans_per_query=st.sampled_from([1, 2, scoped.SPANS_PER_QUERY]),
+    known_changes=st.booleans(),
 )
 def test_rescoring_the_touched_groups_equals_scoring_every_agent_again(
     database: Database,
@@ -127,7 +155,10 @@ def test_rescoring_the_touched_groups_equals_scoring_every_agent_again(
     later: list[bool],
     retracted: list[bool],
     spans_per_query: int,
+    known_changes: bool,
 ) -> None:
+    """``known_changes``: the rescore is told what the batch recorded and retracted (as the
+    projector tells it), and keeps the board entries itself."""
     everything = [*history.received, *history.kudos_given]
     first = [r for i, r in enumerate(everything) if not later[i % len(later)]]
     second = [r for i, r in enumerate(everything) if later[i % len(later)]]
@@ -149,6 +180,7 @@ def test_rescoring_the_touched_groups_equals_scoring_every_agent_again(
                 if first:
                     connection.execute(insert(recognitions), [_row(r, timezone) for r in first])
                 recompute_every_agent(connection, rulebooks, timezone)
+                refresh_every_board(connection)
 
                 # A later batch: more recognitions, and retractions of earlier ones.
                 if second:
@@ -167,7 +199,9 @@ def test_rescoring_the_touched_groups_equals_scoring_every_agent_again(
                 dirty = {r.agent_id for r in touched} | {
                     r.from_agent for r in touched if r.from_agent
                 }
-                scoped.rescore_touched(connection, dirty, groups, rulebooks, timezone)
+                _rescore(
+                    connection, dirty, groups, rulebooks, timezone, known_changes, second, gone
+                )
                 rescored = _derived(connection)
 
                 for table in DERIVED_TABLES:
@@ -178,6 +212,7 @@ def test_rescoring_the_touched_groups_equals_scoring_every_agent_again(
                     )
                 )
                 recompute_every_agent(connection, rulebooks, timezone)
+                refresh_every_board(connection)
                 assert rescored == _derived(connection)
         finally:
             engine.dispose()
@@ -193,6 +228,7 @@ def test_rescoring_the_touched_groups_equals_scoring_every_agent_again(
     in_order=st.booleans(),
     batch_of=st.lists(st.integers(0, 3), min_size=48, max_size=48),
     retracted_in=st.lists(st.none() | st.integers(0, 3), min_size=48, max_size=48),
+    known_changes=st.booleans(),
 )
 def test_scoped_batch_after_scoped_batch_equals_scoring_every_agent_again(
     database: Database,
@@ -202,6 +238,7 @@ def test_scoped_batch_after_scoped_batch_equals_scoring_every_agent_again(
     in_order: bool,
     batch_of: list[int],
     retracted_in: list[int | None],
+    known_changes: bool,
 ) -> None:
     """Four batches, each rescored from the rows the batches before it left (badges kept or
     read again, streaks extended or read again, periods moved by their changes), recognitions
@@ -251,7 +288,9 @@ def test_scoped_batch_after_scoped_batch_equals_scoring_every_agent_again(
                         r.from_agent for r in touched if r.from_agent
                     }
                     dirty.add(history.agent_id)  # an agent dirty without a change of its own
-                    scoped.rescore_touched(connection, dirty, groups, rulebooks, timezone)
+                    _rescore(
+                        connection, dirty, groups, rulebooks, timezone, known_changes, new, gone
+                    )
                 rescored = _derived(connection)
 
                 for table in DERIVED_TABLES:
@@ -262,6 +301,7 @@ def test_scoped_batch_after_scoped_batch_equals_scoring_every_agent_again(
                     )
                 )
                 recompute_every_agent(connection, rulebooks, timezone)
+                refresh_every_board(connection)
                 assert rescored == _derived(connection)
         finally:
             engine.dispose()
