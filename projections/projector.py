@@ -32,7 +32,7 @@ from projections.decoding import EventDecoder
 from projections.handlers import agents_named, apply_event
 from projections.rebuild_scoring import score_everyone
 from projections.schema import create_all, create_deferred_indexes
-from projections.scoped import rescore_touched
+from projections.scoped import LiveFacts, rescore_touched
 from projections.scoring import RulebookCache, recompute_every_agent
 from projections.tables import DERIVED_TABLES, activity, board_entries, recognitions, tracking
 
@@ -78,6 +78,8 @@ class Projector:
         self.until = until
         self._rulebooks = RulebookCache()
         self._decoder = EventDecoder(app.mapper)
+        self._kept = LiveFacts()
+        self._stepping = threading.Lock()
         self._advanced = threading.Condition()
         self._woken = threading.Event()
         self._ready = False
@@ -144,6 +146,10 @@ class Projector:
 
     def _step(self) -> tuple[int, bool]:
         """(events applied, whether the log had more to apply)."""
+        with self._stepping:  # one batch at a time in this process: they share _kept
+            return self._step_alone()
+
+    def _step_alone(self) -> tuple[int, bool]:
         self.ensure_ready()
         old = self.position()
         notifications = self.app.recorder.select_notifications(
@@ -151,11 +157,24 @@ class Projector:
         )
         if not notifications:
             if self.rescore_pending():
+                self._kept.clear()  # every point is scored again
                 self._rescore_everyone(old)
             return 0, False
         decode = self._decoder.decode
         events = [(n.id, decode(n)) for n in notifications]
         new = notifications[-1].id
+        self._kept.starting_at(old)
+        try:
+            self._apply(old, new, events)
+        except BaseException:
+            self._kept.clear()  # it may hold rows of the batch rolled back
+            raise
+        self._kept.position = new
+        self._announce()
+        return len(events), True
+
+    def _apply(self, old: int, new: int, events: list[tuple[int, Any]]) -> None:
+        """Apply ``events`` (the log after ``old`` up to ``new``) in one transaction."""
         with self.engine.begin() as connection:
             moved = connection.execute(
                 update(tracking)
@@ -182,15 +201,16 @@ class Projector:
                     self.after_each_event(notification_id, event)
             note_events(ctx, events)
             ctx.flush()
-            if not facts_only:
+            if facts_only:
+                self._kept.clear()  # the points stay unscored until the rebuild ends
+            else:
                 self._recompute(ctx)
                 refresh_points(ctx, self.timezone)
-        self._announce()
-        return len(events), True
 
     def _recompute(self, ctx: BatchContext) -> None:
         history = self._rulebooks.history(ctx.connection)
         if ctx.every_agent_dirty:
+            self._kept.clear()  # every point may change
             recompute_every_agent(ctx.connection, history, self.timezone)
             refresh_every_board(ctx.connection)
         elif ctx.dirty_agents:
@@ -202,6 +222,7 @@ class Projector:
                 history,
                 self.timezone,
                 ctx.changes,
+                self._kept,
             )
 
     def _rescore_everyone(self, position: int) -> None:

@@ -31,6 +31,7 @@ and the pure reference model to the same rows.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta, tzinfo
@@ -107,6 +108,7 @@ def rescore_touched(
     history: RulebookHistory,
     tz: tzinfo,
     changes: BatchChanges | None = None,
+    kept: LiveFacts | None = None,
 ) -> int:
     """Bring the derived rows of ``agent_ids`` in line, rescoring the points of ``groups``
     only (every other group's stored points are up to date). Returns the agents done.
@@ -115,7 +117,8 @@ def rescore_touched(
     entry it wrote): then the badges' values and the active days follow from the stored rows
     and the touched groups, without reading the agents' other facts, and the agents' board
     entries are brought in line too (:func:`projections.boards.refresh_boards` need not be
-    called for them)."""
+    called for them). ``kept``: the live facts kept between batches (:class:`LiveFacts`,
+    valid at the position this batch starts from), brought in line with this batch."""
     by_agent: dict[UUID, set[ScoringGroup]] = {}
     for group in groups:
         by_agent.setdefault(group[0], set()).add(group)
@@ -123,7 +126,7 @@ def rescore_touched(
     done = 0
     for chunk in chunks(sorted(set(agent_ids) | set(by_agent))):
         touched = {g for agent_id in chunk for g in by_agent.get(agent_id, ())}
-        done += _rescore_chunk(connection, chunk, touched, history, tz, givers, changes)
+        done += _rescore_chunk(connection, chunk, touched, history, tz, givers, changes, kept)
     return done
 
 
@@ -151,7 +154,10 @@ _GIVERS = Sized(
         .group_by(r.from_agent)
     )
 )
-_ON_DAYS = Sized(lambda n: select(*FACT_COLUMNS, r.local_day).where(_on_days(n)))
+_LIVE_COLUMNS = (*FACT_COLUMNS, r.local_day)
+"""A recognition's facts, derived columns and local day (what a group's rescore reads)."""
+KIND, LOCAL_DAY = 3, len(FACT_COLUMNS)  # in a row of _LIVE_COLUMNS
+_ON_DAYS = Sized(lambda n: select(*_LIVE_COLUMNS).where(_on_days(n)))
 _DIRECTORY = Sized(
     lambda n: select(
         agents.c.agent_id, agents.c.team_id, agents.c.departed_at, agents.c.name
@@ -188,6 +194,7 @@ def _rescore_chunk(
     tz: tzinfo,
     givers: Mapping[UUID, date],
     changes: BatchChanges | None,
+    kept: LiveFacts | None,
 ) -> int:
     directory = _directory_of(connection, chunk)
     present = [a for a in chunk if a in directory]
@@ -196,11 +203,13 @@ def _rescore_chunk(
     known = set(present)
     touched = {g for g in groups if g[0] in known}
     rescored = _rescore_groups(connection, touched, history, tz, changes)
+    if kept is not None:
+        kept.follow(rescored)
     profiles = stored_profiles(connection, present)
     sums = _xp_sums(connection, present, profiles, rescored)
     latest = history.latest
-    streaks = _streaks(connection, present, profiles, rescored, latest.streak_working_days)
-    _write_badges(connection, present, latest.badges, rescored, givers, tz, sums)
+    streaks = _streaks(connection, present, profiles, rescored, latest.streak_working_days, kept)
+    _write_badges(connection, present, latest.badges, rescored, givers, tz, sums, kept)
     scores: dict[UUID, AgentScore] = {}
     for agent_id in present:
         total, by_competency = sums.get(agent_id, (0, dict.fromkeys(ALL_COMPETENCIES, 0)))
@@ -238,6 +247,9 @@ class Rescored:
     counted: dict[UUID, list[tuple[Recognition, int]]] | None = None
     """With the batch's changes known: the recognitions of the touched groups that the
     batch made count (+1: recorded) or stop counting (-1: retracted)."""
+    fresh: dict[UUID, dict[tuple[date, str], list[Any]]] = field(default_factory=dict)
+    """Per agent and touched (day, kind): the group's live rows (of :data:`_LIVE_COLUMNS`)
+    with their points as rescored, as :func:`live_entry` makes them."""
     active: dict[UUID, tuple[set[date], set[date]]] | None = None
     """With the batch's changes known: per agent, the touched days that became active (a
     first live recognition) and the ones that stopped being active."""
@@ -278,7 +290,10 @@ def _rescore_groups(
                 added, removed = outcome.active.setdefault(agent_id, (set(), set()))
                 (added if now else removed).add(day)
     changes: list[dict[str, Any]] = []
-    for (agent_id, day, _), rows in members.items():
+    for group in groups:
+        if group not in members:  # nothing of it is stored (an agent not enrolled)
+            outcome.fresh.setdefault(group[0], {})[(group[1], group[2])] = []
+    for (agent_id, day, kind), rows in members.items():
         facts = [recognition_from_row(row) for row in rows]
         outcome.facts.setdefault(agent_id, []).extend((day, f) for f in facts)
         if batch is not None and outcome.counted is not None:
@@ -290,6 +305,12 @@ def _rescore_groups(
         if len(live) < len(rows):
             outcome.retracted.add(agent_id)
         found = point_changes(rows, score_lines(live, history, tz))
+        scored = {change["b_recording_id"]: change for change in found}
+        outcome.fresh.setdefault(agent_id, {})[(day, kind)] = [
+            live_entry(_rescored_row(row, scored.get(row[RECORDING_ID])))
+            for row in rows
+            if not row[RETRACTED]
+        ]
         if not found:
             continue
         changes += found
@@ -303,6 +324,88 @@ def _rescore_groups(
                     deltas[column] = deltas.get(column, 0) + delta
     bulk_update(connection, recognitions, ("recording_id",), changes)
     return outcome
+
+
+def live_entry(row: tuple[Any, ...]) -> tuple[tuple[Any, ...], Recognition, XpLine]:
+    """A live recognition's row (of :data:`_LIVE_COLUMNS`), as the rules see it: the
+    recognition and the XP line its stored points make."""
+    fact = recognition_from_row(row)
+    line = XpLine(
+        recording_id=fact.recording_id,
+        kind=fact.kind,
+        occurred_at=fact.occurred_at,
+        competencies=fact.competencies,
+        rulebook_version=int(row[RULEBOOK_VERSION] or 0),
+        rule=row[RULE] or "",
+        points=int(row[POINTS] or 0),
+        capped=bool(row[CAPPED]),
+    )
+    return row, fact, line
+
+
+def _rescored_row(row: tuple[Any, ...], change: Mapping[str, Any] | None) -> tuple[Any, ...]:
+    """``row`` with the derived columns ``change`` wrote (as stored after the rescore)."""
+    if change is None:
+        return row
+    derived = (change["points"], change["rulebook_version"], change["rule"], change["capped"])
+    return (*row[:POINTS], *derived, *row[CAPPED + 1 :])
+
+
+class LiveFacts:
+    """Each agent's live recognitions received (:func:`live_entry` of their rows, with
+    their stored points), kept between the batches of one projector so that the agents whose
+    badges must be evaluated again are not read again.
+
+    The rows are a function of the log position alone: they are used only while
+    :attr:`position` is the position the batch starts from (any other — another projector
+    applied a batch, a rebuild ran — empties them), and a batch brings them in line with
+    what it changed (an agent's rows change only in its touched groups) or empties them
+    (a batch that scores everyone, or only writes facts). At most ``max_rows`` rows are
+    kept, the agents used longest ago dropped first."""
+
+    def __init__(self, max_rows: int = 200_000) -> None:
+        self.position: int | None = None
+        self.max_rows = max_rows
+        self._rows: OrderedDict[UUID, list[Any]] = OrderedDict()
+        self._count = 0
+
+    def starting_at(self, position: int) -> None:
+        """A batch starts from ``position``: forget everything unless it is ours."""
+        if self.position != position:
+            self.clear()
+
+    def clear(self) -> None:
+        self.position = None
+        self._rows.clear()
+        self._count = 0
+
+    def get(self, agent_id: UUID) -> list[Any] | None:
+        found = self._rows.get(agent_id)
+        if found is not None:
+            self._rows.move_to_end(agent_id)
+        return found
+
+    def put(self, agent_id: UUID, rows: list[Any]) -> None:
+        self._count -= len(self._rows.pop(agent_id, ()))
+        if len(rows) > self.max_rows:
+            return
+        self._rows[agent_id] = rows
+        self._count += len(rows)
+        while self._count > self.max_rows:
+            _, dropped = self._rows.popitem(last=False)
+            self._count -= len(dropped)
+
+    def follow(self, rescored: Rescored) -> None:
+        """Bring the kept rows of the agents ``rescored`` touched in line: each touched
+        group's rows replaced by its rows now."""
+        for agent_id, groups in rescored.fresh.items():
+            kept = self._rows.get(agent_id)
+            if kept is None:
+                continue
+            rows = [e for e in kept if (e[0][LOCAL_DAY], e[0][KIND]) not in groups]
+            for fresh in groups.values():
+                rows += fresh
+            self.put(agent_id, rows)
 
 
 def _counted_before(row: Sequence[Any], batch: BatchChanges) -> bool:
@@ -400,6 +503,7 @@ def _streaks(
     profiles: Mapping[UUID, Mapping[str, Any]],
     rescored: Rescored,
     working_days: Collection[int],
+    kept: LiveFacts | None = None,
 ) -> dict[UUID, StreakSummary]:
     """Each agent's streak. An agent's active days change only on its touched days; when
     those only gained recognitions and none lies before the stored last active day (the
@@ -435,7 +539,14 @@ def _streaks(
         else:
             streaks[agent_id] = _extended(before, sorted(days or ()), working_days)
     if again:
-        active = _active_days(connection, again)
+        active: dict[UUID, list[date]] = {}
+        if kept is not None:
+            for agent_id in again:
+                entries = kept.get(agent_id)
+                if entries is not None:
+                    active[agent_id] = [entry[0][LOCAL_DAY] for entry in entries]
+        unread = [agent_id for agent_id in again if agent_id not in active]
+        active.update(_active_days(connection, unread))
         for agent_id in again:
             streaks[agent_id] = streak_summary(active.get(agent_id, ()), working_days)
     return streaks
@@ -614,6 +725,7 @@ def _write_badges(
     givers: Mapping[UUID, date],
     tz: tzinfo,
     sums: Mapping[UUID, XpSums],
+    kept: LiveFacts | None = None,
 ) -> None:
     """Bring the ``agent_badges`` rows of ``present`` in line. A badge whose metric counts
     none of the recognitions of the agent's touched groups (nor, for kudos, a kudos it gave)
@@ -655,7 +767,7 @@ def _write_badges(
                 )
     inserts: list[dict[str, Any]] = []
     updates: list[dict[str, Any]] = []
-    for (agent_id, index), status in _statuses(connection, again, definitions, tz).items():
+    for (agent_id, index), status in _statuses(connection, again, definitions, tz, kept).items():
         definition = definitions[index]
         row = badge_row(agent_id, status)
         if (agent_id, definition.key) in existing:
@@ -851,6 +963,7 @@ def _statuses(
     again: Mapping[int, Sequence[UUID]],
     definitions: Sequence[BadgeDefinition],
     tz: tzinfo,
+    kept: LiveFacts | None = None,
 ) -> dict[tuple[UUID, int], BadgeStatus]:
     """The status of each badge (by definition index) of the agents ``again`` names, by the
     domain's own rules (:func:`domain.badges.evaluate_badge`) over the agent's live
@@ -860,9 +973,23 @@ def _statuses(
     if not needed:
         return {}
     received: dict[UUID, list[Any]] = {}
-    for chunk in chunks(needed):
+    unknown = needed
+    if kept is not None:
+        unknown = []
+        for agent_id in needed:
+            found = kept.get(agent_id)
+            if found is None:
+                unknown.append(agent_id)
+            else:
+                received[agent_id] = found
+    for chunk in chunks(unknown):
+        read: dict[UUID, list[Any]] = {agent_id: [] for agent_id in chunk}
         for row in _LIVE_FACTS.rows(connection, _agents_in(chunk)):
-            received.setdefault(row[2], []).append(row)
+            read[row[2]].append(live_entry(row))
+        received.update(read)
+        if kept is not None:
+            for agent_id, rows in read.items():
+                kept.put(agent_id, rows)
     kudos = {
         agent_id
         for index, agents_of in again.items()
@@ -875,22 +1002,10 @@ def _statuses(
             given.setdefault(row[9], []).append(recognition_from_row(row))
     histories: dict[UUID, tuple[AgentHistory, list[XpLine]]] = {}
     for agent_id in needed:
-        rows = received.get(agent_id, [])
-        facts = [recognition_from_row(row) for row in rows]
-        lines = [
-            XpLine(
-                recording_id=fact.recording_id,
-                kind=fact.kind,
-                occurred_at=fact.occurred_at,
-                competencies=fact.competencies,
-                rulebook_version=int(row[RULEBOOK_VERSION] or 0),
-                rule=row[RULE] or "",
-                points=int(row[POINTS] or 0),
-                capped=bool(row[CAPPED]),
-            )
-            for fact, row in zip(facts, rows, strict=True)
-        ]
-        history = AgentHistory(agent_id, tuple(facts), tuple(given.get(agent_id, ())))
+        entries = received.get(agent_id, [])
+        facts = tuple(entry[1] for entry in entries)
+        lines = [entry[2] for entry in entries]
+        history = AgentHistory(agent_id, facts, tuple(given.get(agent_id, ())))
         histories[agent_id] = (history, lines)
     statuses: dict[tuple[UUID, int], BadgeStatus] = {}
     for index, agents_of in again.items():
@@ -902,7 +1017,7 @@ def _statuses(
 
 
 _LIVE_FACTS = Sized(
-    lambda n: select(*FACT_COLUMNS).where(r.agent_id.in_(each(n, r.agent_id)), _LIVE)
+    lambda n: select(*_LIVE_COLUMNS).where(r.agent_id.in_(each(n, r.agent_id)), _LIVE)
 )
 _KUDOS_GIVEN_FACTS = Sized(
     lambda n: select(*FACT_COLUMNS).where(

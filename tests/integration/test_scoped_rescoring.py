@@ -121,15 +121,17 @@ def _rescore(
     known_changes: bool,
     recorded: list[Recognition],
     retracted: list[Recognition],
+    kept: scoped.LiveFacts | None = None,
 ) -> None:
     """A batch's rescore as the projector runs it: told what the batch recorded and
-    retracted, or not told, and the board entries refreshed afterwards."""
+    retracted (with the live facts it keeps between batches), or not told, and the board
+    entries refreshed afterwards."""
     if known_changes:
         changes = BatchChanges(
             recorded={r.recording_id for r in recorded},
             retracted={r.recording_id for r in retracted},
         )
-        scoped.rescore_touched(connection, dirty, groups, rulebooks, timezone, changes)
+        scoped.rescore_touched(connection, dirty, groups, rulebooks, timezone, changes, kept)
     else:
         scoped.rescore_touched(connection, dirty, groups, rulebooks, timezone)
         refresh_boards(connection, dirty)
@@ -229,6 +231,7 @@ def test_rescoring_the_touched_groups_equals_scoring_every_agent_again(
     batch_of=st.lists(st.integers(0, 3), min_size=48, max_size=48),
     retracted_in=st.lists(st.none() | st.integers(0, 3), min_size=48, max_size=48),
     known_changes=st.booleans(),
+    max_rows=st.sampled_from([0, 5, 1000]),
 )
 def test_scoped_batch_after_scoped_batch_equals_scoring_every_agent_again(
     database: Database,
@@ -239,6 +242,7 @@ def test_scoped_batch_after_scoped_batch_equals_scoring_every_agent_again(
     batch_of: list[int],
     retracted_in: list[int | None],
     known_changes: bool,
+    max_rows: int,
 ) -> None:
     """Four batches, each rescored from the rows the batches before it left (badges kept or
     read again, streaks extended or read again, periods moved by their changes), recognitions
@@ -264,6 +268,7 @@ def test_scoped_batch_after_scoped_batch_equals_scoring_every_agent_again(
                         enrolled_at=datetime(2023, 1, 1, tzinfo=UTC),
                     )
                 )
+                kept = scoped.LiveFacts(max_rows=max_rows)  # kept from batch to batch
                 for batch in range(4):
                     new = [r for r, b in zip(everything, batches, strict=True) if b == batch]
                     gone = [
@@ -289,7 +294,15 @@ def test_scoped_batch_after_scoped_batch_equals_scoring_every_agent_again(
                     }
                     dirty.add(history.agent_id)  # an agent dirty without a change of its own
                     _rescore(
-                        connection, dirty, groups, rulebooks, timezone, known_changes, new, gone
+                        connection,
+                        dirty,
+                        groups,
+                        rulebooks,
+                        timezone,
+                        known_changes,
+                        new,
+                        gone,
+                        kept,
                     )
                 rescored = _derived(connection)
 
