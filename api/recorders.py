@@ -282,6 +282,19 @@ class StreamsSQLiteRecorder(SQLiteApplicationRecorder):
         return found
 
 
+# The append's own check that no stream it was decided on has moved. A LATERAL probe with
+# LIMIT 1 per stream keeps every plan — the generic one a prepared statement settles on
+# too — to one index probe per stream: written as a plain join, the generic plan hashes the
+# streams and scans the whole table, a cost that grows with the store (10 ms at 23,000
+# events, by EXPLAIN ANALYZE).
+_NO_LATER_EVENT = (
+    "WHERE NOT EXISTS (SELECT FROM unnest(%b::uuid[], %b::bigint[]) AS wanted(id, after) "
+    "CROSS JOIN LATERAL (SELECT FROM {schema}.{table} e "
+    "WHERE e.originator_id = wanted.id AND e.originator_version > wanted.after LIMIT 1) "
+    "AS later)"
+)
+
+
 class StreamsPostgresRecorder(PostgresApplicationRecorder):
     def __init__(self, datastore: PostgresDatastore, *, events_table_name: str = "stored_events"):
         super().__init__(datastore, events_table_name=events_table_name)
@@ -292,21 +305,17 @@ class StreamsPostgresRecorder(PostgresApplicationRecorder):
         ).format(schema=Identifier(self.datastore.schema), table=Identifier(self.events_table_name))
 
         self._insert_unless_changed_statement = SQL(
-            "INSERT INTO {schema}.{table} (originator_id, originator_version, topic, state) "
+            # Constant text only: the names are bound by Identifier below.
+            "INSERT INTO {schema}.{table} (originator_id, originator_version, topic, state) "  # noqa: S608
             "SELECT * FROM unnest(%b::uuid[], %b::bigint[], %b::text[], %b::bytea[]) "
-            "WHERE NOT EXISTS (SELECT FROM unnest(%b::uuid[], %b::bigint[]) AS wanted(id, after) "
-            "JOIN {schema}.{table} e "
-            "ON e.originator_id = wanted.id AND e.originator_version > wanted.after) "
-            "RETURNING notification_id"
+            + _NO_LATER_EVENT
+            + " RETURNING notification_id"
         ).format(schema=Identifier(self.datastore.schema), table=Identifier(self.events_table_name))
         self._insert_rows_unless_changed_statement = SQL(
             "INSERT INTO {schema}.{table} (originator_id, originator_version, topic, state) "
             "SELECT id::uuid, version, topic, state "
             "FROM unnest(%b::text[], %b::bigint[], %b::text[], %b::bytea[]) "
-            "AS r(id, version, topic, state) "
-            "WHERE NOT EXISTS (SELECT FROM unnest(%b::uuid[], %b::bigint[]) AS wanted(id, after) "
-            "JOIN {schema}.{table} e "
-            "ON e.originator_id = wanted.id AND e.originator_version > wanted.after)"
+            "AS r(id, version, topic, state) " + _NO_LATER_EVENT
         ).format(schema=Identifier(self.datastore.schema), table=Identifier(self.events_table_name))
         self._notify_statement = SQL("NOTIFY {0}").format(Identifier(self.channel_name))
 

@@ -4,20 +4,23 @@ keys, the givers' allowances and newly published rulebooks."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import psycopg
 import pytest
 from eventsourcing.persistence import IntegrityError
 
 from api.recorders import StreamsPostgresRecorder, StreamsSQLiteRecorder
+from api.store import event_store_env
 from domain.application import Callcraft
 from domain.exceptions import AgentDeparted, IdempotencyKeyReused, KudosCapReached, UnknownAgent
 from domain.identity import agent_id_for
 from domain.rulebook import load_default_rulebook, rulebook_to_data
-from tests.conftest import Database
+from tests.conftest import POSTGRES_URL, Database, _postgres_schema, require_postgres
 from tests.integration.test_application_recording import (
     CAP,
     NOW,
@@ -243,3 +246,50 @@ def test_rows_in_the_drivers_terms_append_on_the_same_condition(centre: Centre) 
     # The refused transactions were ended: every pooled connection still writes.
     for n in range(8):
         assert app.record(feedback(centre, note=f"call {n}"), now=NOW).created
+
+
+@pytest.mark.parametrize(
+    "statement", ["_insert_unless_changed_statement", "_insert_rows_unless_changed_statement"]
+)
+@pytest.mark.postgres
+def test_on_postgresql_the_appends_check_probes_the_index_even_in_a_generic_plan(
+    statement: str,
+) -> None:
+    """A prepared statement's generic plan knows neither how many streams are asked about
+    nor which: the check must still be an index probe per stream, never a scan of the
+    whole log (which grows with the store). EXPLAIN only plans: nothing is inserted."""
+    require_postgres()
+    for schema in _postgres_schema():
+        _check_plan(Callcraft(env=event_store_env(POSTGRES_URL, schema=schema)), statement)
+
+
+def _check_plan(app: Callcraft, statement: str) -> None:
+    try:
+        recorder: Any = app.recorder
+        table = recorder.events_table_name
+        with recorder.datastore.get_connection() as connection:
+            text = getattr(recorder, statement).as_string(connection)
+            placeholders = iter(range(1, 7))
+            text = re.sub(r"%b", lambda _: f"${next(placeholders)}", text)
+            connection.execute(f"PREPARE check_plan AS {text}")
+            connection.execute("SET plan_cache_mode = force_generic_plan")
+            # A log shaped like a centre's: a few streams (agents) with many versions each,
+            # which is when the planner would rather hash the streams than probe for each.
+            connection.execute(
+                f"INSERT INTO {recorder.datastore.schema}.{table} "
+                "(originator_id, originator_version, topic, state) "
+                "SELECT ('00000000-0000-0000-0000-' || lpad(s::text, 12, '0'))::uuid, v, 'x', '' "
+                "FROM generate_series(1, 50) AS s, generate_series(1, 400) AS v"
+            )
+            connection.execute(f"ANALYZE {recorder.datastore.schema}.{table}")
+            cursor = psycopg.ClientCursor(connection)
+            cursor.execute(
+                "EXPLAIN EXECUTE check_plan(%s, %s, %s, %s, %s, %s)",
+                (None, None, None, None, None, None),
+            )
+            plan = "\n".join(str(next(iter(row.values()))) for row in cursor.fetchall())
+            connection.rollback()
+        assert f"Seq Scan on {table}" not in plan, plan
+        assert "Index" in plan, plan
+    finally:
+        app.close()
