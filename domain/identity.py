@@ -28,12 +28,14 @@ def name_based_id(name: str) -> UUID:
     digest = sha1(_NAMESPACE_BYTES + name.encode("utf-8")).digest()  # noqa: S324 - RFC 4122
     made = _new(UUID)
     _set(made, "int", (int.from_bytes(digest[:16]) & _KEEP) | _VERSION_5)
-    _set(made, "is_safe", SafeUUID.unknown)  # what UUID(int=...) sets
+    _set(made, "is_safe", _UNKNOWN)  # what UUID(int=...) sets
     return made
 
 
 _new = object.__new__
 _set = object.__setattr__  # a UUID is immutable: its own __init__ sets its slots this way
+# The member once: an enum member looked up on its class is a descriptor call (Python 3.11).
+_UNKNOWN = SafeUUID.unknown
 
 
 def normalise_name(value: str) -> str:

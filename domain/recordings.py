@@ -38,6 +38,11 @@ CLOCK_SKEW_ALLOWANCE = timedelta(minutes=5)
 EARLIEST_MOMENT = datetime(2000, 1, 1, tzinfo=UTC)
 IDEMPOTENCY_KEY_MAX_LENGTH = 200
 SHORT_TEXT_MAX_LENGTH = 200
+# Looked up once: an enum's ``.value`` and ``FeedbackKind(text)`` are Python-level calls, and
+# these are asked for every recording of an import.
+_PRAISE = FeedbackKind.PRAISE.value
+_FEEDBACK_KINDS: dict[str, str] = {k.value: k.value for k in FeedbackKind}
+_KIND_VALUES: dict[RecognitionKind, str] = {k: k.value for k in RecognitionKind}
 
 
 @dataclass(frozen=True)
@@ -151,18 +156,17 @@ def recognition_fields(command: RecordRecognition, now: datetime) -> dict[str, A
     kind = command.kind
     if kind is RecognitionKind.FEEDBACK_GIVEN:
         data["rating"] = _integer(_require(command.rating, "rating"), "rating", 1, 5, InvalidRating)
-        raw_kind = command.feedback_kind or FeedbackKind.PRAISE.value
+        raw_kind = command.feedback_kind or _PRAISE
         if not isinstance(raw_kind, str):
             raise InvalidInput(
                 "feedback_kind must be 'praise' or 'coaching'", field="feedback_kind"
             )
         raw_kind = raw_kind.strip().lower()
-        try:
-            feedback_kind = FeedbackKind(raw_kind).value
-        except ValueError:
+        feedback_kind = _FEEDBACK_KINDS.get(raw_kind)
+        if feedback_kind is None:
             raise InvalidInput(
                 "feedback_kind must be 'praise' or 'coaching'", field="feedback_kind"
-            ) from None
+            )
         # In the event's own field order (see ``recognised_event``).
         data["given_by"] = _short(command.given_by or command.recorded_by, "given_by")
         data["kind"] = feedback_kind
@@ -220,7 +224,7 @@ def fingerprint(kind: RecognitionKind, data: Mapping[str, Any]) -> Fingerprint:
     when they say the same thing). Hashable; never stored."""
     names = tuple(sorted(data))  # the field names once, then their values in that order
     return (
-        kind.value,
+        _KIND_VALUES[kind],
         names,
         *[tuple(v) if isinstance(v, list) else v for v in map(data.__getitem__, names)],
     )

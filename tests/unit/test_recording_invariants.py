@@ -150,6 +150,11 @@ def test_feedback_kind_is_praise_unless_said_otherwise_and_must_be_known() -> No
     with pytest.raises(InvalidInput) as refused:
         fields_of(feedback(feedback_kind="scolding"))
     assert refused.value.field == "feedback_kind"
+    assert refused.value.message == "feedback_kind must be 'praise' or 'coaching'"
+    assert type(fields_of(feedback(feedback_kind="COACHING"))["kind"]) is str
+    with pytest.raises(InvalidInput) as not_text:
+        fields_of(feedback(feedback_kind=3))  # type: ignore[arg-type]
+    assert not_text.value.message == "feedback_kind must be 'praise' or 'coaching'"
 
 
 def training(**changes: Any) -> RecordRecognition:
