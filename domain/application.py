@@ -60,7 +60,7 @@ from domain.rulebook import (
     parse_rulebook,
     rulebook_to_data,
 )
-from domain.text import clean_text
+from domain.text import clean_line
 from domain.tokens import ApiToken, hash_secret, token_id_for
 
 MAX_BATCH = 1000
@@ -224,7 +224,7 @@ def _require_actor(actor: object, field: str) -> str:
     """Who did it: a username or an integration's name, one visible line."""
     if not isinstance(actor, str) or not actor.strip():
         raise InvalidInput(f"{field} must name who does this", field=field)
-    return clean_text(actor, field=field, max_length=ACTOR_MAX_LENGTH, multiline=False)
+    return clean_line(actor, field=field, max_length=ACTOR_MAX_LENGTH)
 
 
 def _in_batch(index: int, size: int, error: DomainError) -> DomainError:

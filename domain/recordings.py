@@ -32,7 +32,7 @@ from domain.exceptions import (
     SelfKudos,
 )
 from domain.facts import FeedbackKind, RecognitionKind
-from domain.text import NOTE_MAX_LENGTH, REASON_MAX_LENGTH, clean_text
+from domain.text import NOTE_MAX_LENGTH, REASON_MAX_LENGTH, clean_line, clean_text
 
 CLOCK_SKEW_ALLOWANCE = timedelta(minutes=5)
 EARLIEST_MOMENT = datetime(2000, 1, 1, tzinfo=UTC)
@@ -73,9 +73,7 @@ def _require(value: Any, field: str) -> Any:
 
 
 def _short(value: str | None, field: str) -> str:
-    return clean_text(
-        _require(value, field), field=field, max_length=SHORT_TEXT_MAX_LENGTH, multiline=False
-    )
+    return clean_line(_require(value, field), field=field, max_length=SHORT_TEXT_MAX_LENGTH)
 
 
 def _integer(value: Any, field: str, low: int, high: int, error: type[InvalidInput]) -> int:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 from domain.exceptions import InvalidInput
 
@@ -22,6 +23,31 @@ def _has_control_characters(value: str, *, allow_newlines: bool) -> bool:
     """Control characters and lone surrogates (which cannot even be stored as UTF-8)."""
     pattern = _CONTROL_BUT_NEWLINES if allow_newlines else _CONTROL
     return pattern.search(value) is not None
+
+
+CACHED_LINE_MAX_LENGTH = 200  # a longer line is cleaned every time, never kept
+
+
+def clean_line(
+    value: str, *, field: str, max_length: int, error: type[InvalidInput] = InvalidInput
+) -> str:
+    """``clean_text(value, ..., multiline=False)`` for the short lines that come back row
+    after row of an import (who recorded it, who gave the feedback, a course's name): each
+    spelling is cleaned once. A refusal is cleaned again, to raise as asked."""
+    if type(value) is str and len(value) <= CACHED_LINE_MAX_LENGTH:
+        cleaned = _kept_line(value, max_length)
+        if cleaned is not None:
+            return cleaned
+    return clean_text(value, field=field, max_length=max_length, error=error, multiline=False)
+
+
+@lru_cache(maxsize=1024)
+def _kept_line(value: str, max_length: int) -> str | None:
+    """The line cleaned, or None when refused (the field and the error do not change that)."""
+    try:
+        return clean_text(value, field="", max_length=max_length, multiline=False)
+    except InvalidInput:
+        return None
 
 
 def _has_invisible_characters(value: str) -> bool:

@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from domain.exceptions import InvalidInput, InvalidNote
-from domain.text import NOTE_MAX_LENGTH, _has_control_characters, clean_text
+from domain.text import NOTE_MAX_LENGTH, _has_control_characters, clean_line, clean_text
 
 
 def note(value: object, **options: object) -> str:
@@ -97,3 +97,36 @@ def test_control_characters_are_exactly_the_unicode_categories_cc_and_cs(
 )
 def test_the_edges_of_the_control_ranges(code_point: int, control: bool) -> None:
     assert _has_control_characters(f"a{chr(code_point)}b", allow_newlines=False) is control
+
+
+def _outcome(clean: object, value: object, max_length: int) -> tuple[str, str | None, str]:
+    try:
+        return ("accepted", None, clean(value, field="given_by", max_length=max_length))  # type: ignore[operator]
+    except InvalidInput as error:
+        return (type(error).__name__, error.field, error.message)
+
+
+@given(
+    st.one_of(st.text(max_size=40), st.text(max_size=40).map(lambda t: t * 6), st.integers()),
+    st.sampled_from([1, 5, 20, 200]),
+)
+def test_a_kept_line_is_cleaned_or_refused_as_clean_text_would_each_time(
+    value: object, max_length: int
+) -> None:
+    expected = _outcome(
+        lambda v, **kw: clean_text(v, multiline=False, **kw),  # type: ignore[arg-type]
+        value,
+        max_length,
+    )
+    assert _outcome(clean_line, value, max_length) == expected
+    assert _outcome(clean_line, value, max_length) == expected  # the second time, kept or not
+
+
+def test_a_kept_line_refuses_with_the_error_and_field_asked_for() -> None:
+    for _ in range(2):
+        with pytest.raises(InvalidNote) as refused:
+            clean_line("a\tb", field="course", max_length=10, error=InvalidNote)
+        assert (refused.value.field, refused.value.message) == (
+            "course",
+            "course contains control characters",
+        )
