@@ -107,7 +107,7 @@ def _allowance(data: bytes) -> KudosAllowance:
 
 
 def _in_chunks(ids: Collection[UUID]) -> Iterator[list[bytes]]:
-    keys = [i.bytes for i in ids]
+    keys = [i.int.to_bytes(16) for i in ids]  # UUID.bytes, without its property's call
     for first in range(0, len(keys), LOOKUP_CHUNK):
         yield keys[first : first + LOOKUP_CHUNK]
 
@@ -163,7 +163,7 @@ class ImportStaging(PendingRecordings):
         states = sorted(
             (key.bytes, _allowance_state(allowance)) for key, allowance in allowances.items()
         )
-        prints = sorted((key.bytes, value) for key, value in recordings.items())
+        prints = sorted([(key.int.to_bytes(16), value) for key, value in recordings.items()])
         self._db.execute("BEGIN")  # one transaction, not one per row
         self._db.executemany("INSERT OR REPLACE INTO recordings VALUES (?, ?)", prints)
         self._db.executemany("INSERT OR REPLACE INTO allowances VALUES (?, ?)", states)
@@ -181,7 +181,7 @@ class ImportStaging(PendingRecordings):
     ) -> None:
         """Keep one decided batch: the file's lines it holds, the agents' versions it was
         decided on, and its events as the store's rows."""
-        versions = [(key.bytes, version) for key, version in decided_on.items()]
+        versions = [(key.int.to_bytes(16), version) for key, version in decided_on.items()]
         self._db.execute("BEGIN")
         self._db.executemany("INSERT INTO events VALUES (?, ?, ?, ?)", rows)
         self._db.execute(
