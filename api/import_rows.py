@@ -249,6 +249,12 @@ def _text(record: Mapping[str, object], name: str) -> str | None:
 
 
 def _required(record: Mapping[str, object], name: str) -> str:
+    cell = record.get(name)
+    if type(cell) is str:  # ``_text``'s quick way, without the call: every CSV cell
+        cell = cell.strip()
+        if cell:
+            return cell
+        raise _Invalid(name, f"{name} is required")
     value = _text(record, name)
     if value is None:
         raise _Invalid(name, f"{name} is required")

@@ -192,13 +192,6 @@ class _BatchState:
     touched_allowances: dict[UUID, KudosAllowance] = field(default_factory=dict)
 
 
-def _agents_named(command: RecordRecognition) -> tuple[UUID, ...]:
-    """The agent, and for kudos the colleague who gives them."""
-    if command.kind is RecognitionKind.KUDOS_GIVEN and command.from_agent is not None:
-        return (command.agent_id, command.from_agent)
-    return (command.agent_id,)
-
-
 def _cached(cache: Any, aggregate_id: UUID) -> Agent | None:
     if cache is None:
         return None
@@ -735,7 +728,13 @@ class Callcraft(Application[UUID]):
         cache = self.repository.cache
         cached: dict[UUID, Agent] = {}
         wanted: dict[UUID, int] = {}
-        named = {agent_id for command in commands for agent_id in _agents_named(command)}
+        # The agents named: each command's agent, and for kudos the colleague who gives them.
+        named = {command.agent_id for command in commands}
+        named.update(
+            command.from_agent
+            for command in commands
+            if command.kind is RecognitionKind.KUDOS_GIVEN and command.from_agent is not None
+        )
         for agent_id in named:
             found = _cached(cache, agent_id)
             if found is not None:

@@ -307,3 +307,27 @@ def test_a_row_becomes_the_same_command_its_constructor_makes() -> None:
         assert hash(command) == hash(expected)
         with pytest.raises(dataclasses.FrozenInstanceError):
             command.note = "changed"  # type: ignore[misc]
+
+
+@pytest.mark.parametrize("blank", ["", "   "])
+@pytest.mark.parametrize("field", ["agent", "type", "occurred_at", "recorded_by"])
+def test_a_required_cell_left_blank_is_refused_by_name_in_csv_and_json(
+    field: str, blank: str
+) -> None:
+    row = {
+        "agent": "ana",
+        "type": "FeedbackGiven",
+        "competencies": "communication",
+        "occurred_at": "2026-03-02T10:00:00Z",
+        "recorded_by": "sam",
+        "rating": "4",
+    }
+    row[field] = blank
+    header = ",".join(row) + "\n"
+    for problem in (
+        only_problem(csv_rows(",".join(row.values()) + "\n", header=header)),
+        only_problem(jsonl_rows(row)),
+    ):
+        assert (problem.field, problem.reason) == (field, f"{field} is required")
+    row[field] = None  # type: ignore[assignment]
+    assert only_problem(jsonl_rows(row)).reason == f"{field} is required"
