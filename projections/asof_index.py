@@ -28,7 +28,7 @@ from domain.agents import Agent
 from domain.competencies import ALL_COMPETENCIES, Competency
 from domain.publications import RulebookPublication
 from domain.recordings import Recording
-from domain.rulebook import Publication, parse_rulebook
+from domain.rulebook import Publication
 from domain.timeline import (
     Lifespan,
     PointsVersion,
@@ -46,7 +46,12 @@ from projections.asof_tables import (
 )
 from projections.bulk import bulk_insert
 from projections.context import BatchContext
-from projections.scoring import RECOGNITION_COLUMNS, every_agent, recognition_from_row
+from projections.scoring import (
+    RECOGNITION_COLUMNS,
+    RulebookCache,
+    every_agent,
+    recognition_from_row,
+)
 from projections.tables import recognitions, rulebooks
 
 CHUNK = 500
@@ -108,8 +113,10 @@ def _note_position(ctx: BatchContext, position: int, event: Any) -> None:
 # ----------------------------------------------------------------------------- timeline
 
 
-def load_timeline(connection: Connection) -> RulebookTimeline:
-    """Every published rulebook with the position that published it."""
+def load_timeline(connection: Connection, parsed: RulebookCache | None = None) -> RulebookTimeline:
+    """Every published rulebook with the position that published it (``parsed``: the
+    rulebooks parsed before, by version: a published version never changes)."""
+    cache = RulebookCache() if parsed is None else parsed
     rows = connection.execute(
         select(
             asof_rulebooks.c.position,
@@ -122,7 +129,13 @@ def load_timeline(connection: Connection) -> RulebookTimeline:
     ).all()
     return RulebookTimeline(
         tuple(
-            (row.position, Publication(row.effective_from, parse_rulebook(row.rules)))
+            (
+                row.position,
+                Publication(
+                    row.effective_from,
+                    cache.rulebook(row.version, row.rules),
+                ),
+            )
             for row in rows
         )
     )
@@ -211,10 +224,11 @@ def _write_chunk(
 DAYS_PER_QUERY = 100  # SQLite refuses expressions deeper than 1,000: OR at most this many
 
 
-def refresh_points(ctx: BatchContext, tz: tzinfo) -> None:
+def refresh_points(ctx: BatchContext, tz: tzinfo, parsed: RulebookCache | None = None) -> None:
     """Bring the points versions of the groups this batch touched up to date: every
     version of each touched agent's touched local day is computed again (a day holds
-    few recognitions), and no other version can have changed."""
+    few recognitions), and no other version can have changed. ``parsed``: as
+    :func:`load_timeline`'s."""
     if ctx.every_agent_dirty:
         rebuild_points(ctx.connection, tz)
         return
@@ -222,7 +236,7 @@ def refresh_points(ctx: BatchContext, tz: tzinfo) -> None:
     if not days:
         return
     connection = ctx.connection
-    timeline = load_timeline(connection)
+    timeline = load_timeline(connection, parsed)
     keys = agent_keys(connection, sorted({agent_id for agent_id, _ in days}))
     wanted = [(agent_id, day) for agent_id, day in days if agent_id in keys]
     for start in range(0, len(wanted), DAYS_PER_QUERY):

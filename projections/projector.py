@@ -205,7 +205,7 @@ class Projector:
                 self._kept.clear()  # the points stay unscored until the rebuild ends
             else:
                 self._recompute(ctx)
-                refresh_points(ctx, self.timezone)
+                refresh_points(ctx, self.timezone, self._rulebooks)
 
     def _recompute(self, ctx: BatchContext) -> None:
         history = self._rulebooks.history(ctx.connection)

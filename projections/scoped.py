@@ -223,7 +223,7 @@ def _rescore_chunk(
             lines=(),
         )
     write_profiles(connection, present, directory, scores, existing=profiles)
-    moved = _write_periods(connection, rescored.deltas, sums)
+    moved = _write_periods(connection, rescored.deltas, sums, kept)
     if changes is not None:
         _write_boards(connection, present, directory, changes, moved)
     return len(present)
@@ -361,13 +361,20 @@ class LiveFacts:
     applied a batch, a rebuild ran — empties them), and a batch brings them in line with
     what it changed (an agent's rows change only in its touched groups) or empties them
     (a batch that scores everyone, or only writes facts). At most ``max_rows`` rows are
-    kept, the agents used longest ago dropped first."""
+    kept, the agents used longest ago dropped first.
 
-    def __init__(self, max_rows: int = 200_000) -> None:
+    Beside them, under the same rule, the ``period_xp`` rows of the periods the batches
+    wrote (:meth:`periods_of`, :meth:`put_periods`): every row of one (window, period start,
+    agent), as stored, so that the next batch touching that period does not read it again.
+    At most ``max_periods`` periods are kept; beyond, they are all forgotten."""
+
+    def __init__(self, max_rows: int = 200_000, max_periods: int = 50_000) -> None:
         self.position: int | None = None
         self.max_rows = max_rows
+        self.max_periods = max_periods
         self._rows: OrderedDict[UUID, list[Any]] = OrderedDict()
         self._count = 0
+        self._periods: dict[PeriodKey, dict[PeriodRowKey, dict[str, Any]]] = {}
 
     def starting_at(self, position: int) -> None:
         """A batch starts from ``position``: forget everything unless it is ours."""
@@ -378,6 +385,18 @@ class LiveFacts:
         self.position = None
         self._rows.clear()
         self._count = 0
+        self._periods.clear()
+
+    def periods_of(self, period: PeriodKey) -> dict[PeriodRowKey, dict[str, Any]] | None:
+        """The stored ``period_xp`` rows of ``period`` (window, start, agent), by key, if
+        kept (an empty dict: it has none)."""
+        return self._periods.get(period)
+
+    def put_periods(self, period: PeriodKey, rows: dict[PeriodRowKey, dict[str, Any]]) -> None:
+        """``rows`` are the stored ``period_xp`` rows of ``period`` now (all of them)."""
+        if period not in self._periods and len(self._periods) >= self.max_periods:
+            self._periods.clear()
+        self._periods[period] = rows
 
     def get(self, agent_id: UUID) -> list[Any] | None:
         found = self._rows.get(agent_id)
@@ -578,19 +597,27 @@ def _periods_of(day: date) -> tuple[tuple[str, date, date], ...]:
     return (("week", week, week + timedelta(days=7)), ("month", month, following))
 
 
+PeriodKey = tuple[str, date, UUID]
+"""A period of one agent: (window, first day, agent), its ``period_xp`` rows' key but the
+competency."""
+
 PeriodChanges = dict[UUID, list[tuple[PeriodRowKey, int, int]]]
 """Per agent, the ``period_xp`` rows written: (key, XP before, XP now), 0 for no row."""
 
 
 def _write_periods(
-    connection: Connection, deltas: Mapping[UUID, DayDeltas], sums: Mapping[UUID, XpSums]
+    connection: Connection,
+    deltas: Mapping[UUID, DayDeltas],
+    sums: Mapping[UUID, XpSums],
+    kept: LiveFacts | None = None,
 ) -> PeriodChanges:
     """Bring the ``period_xp`` rows of the periods whose points changed in line: the stored
     week and month rows plus the changes, and the "all" rows from the sums. Returns what
-    changed."""
+    changed. ``kept``: the periods' stored rows kept between batches, read for the others
+    and brought in line with what this batch writes."""
     if not deltas:
         return {}
-    touched: set[tuple[str, date, UUID]] = set()
+    touched: set[PeriodKey] = set()
     added: dict[PeriodRowKey, int] = {}
     for agent_id, days in deltas.items():
         touched.add(("all", ALL_TIME_START, agent_id))
@@ -600,7 +627,15 @@ def _write_periods(
                 for column, delta in columns.items():
                     key = (window, first, column, agent_id)
                     added[key] = added.get(key, 0) + delta
-    existing = _existing_periods(connection, touched)
+    existing: dict[PeriodRowKey, dict[str, Any]] = {}
+    unknown: set[PeriodKey] = set()
+    for period in touched:
+        found = None if kept is None else kept.periods_of(period)
+        if found is None:
+            unknown.add(period)
+        else:
+            existing.update(found)
+    existing.update(_existing_periods(connection, unknown))
     wanted: dict[PeriodRowKey, int] = {}
     for key, values in existing.items():
         if key[0] != "all":
@@ -617,6 +652,12 @@ def _write_periods(
         if xp
     }
     apply_differences(connection, period_xp, PERIOD_KEYS, existing, rows)
+    if kept is not None:
+        stored_now: dict[PeriodKey, dict[PeriodRowKey, dict[str, Any]]] = {p: {} for p in touched}
+        for key, row in rows.items():
+            stored_now[(key[0], key[1], key[3])][key] = row
+        for period, stored in stored_now.items():
+            kept.put_periods(period, stored)
     changed: PeriodChanges = {}
     for key in existing.keys() | rows.keys():
         before = int(existing[key]["xp"]) if key in existing else 0
@@ -676,7 +717,7 @@ def _write_boards(
 
 
 def _existing_periods(
-    connection: Connection, touched: set[tuple[str, date, UUID]]
+    connection: Connection, touched: set[PeriodKey]
 ) -> dict[PeriodRowKey, dict[str, Any]]:
     existing: dict[PeriodRowKey, dict[str, Any]] = {}
     ordered = sorted(touched, key=lambda t: (t[0], t[1], str(t[2])))

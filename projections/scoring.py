@@ -49,12 +49,17 @@ class RulebookCache:
         ).all()
         if not rows:
             return RulebookHistory.default()
-        publications = []
-        for row in rows:
-            if row.version not in self._parsed:
-                self._parsed[row.version] = parse_rulebook(row.rules)
-            publications.append(Publication(row.effective_from, self._parsed[row.version]))
+        publications = [
+            Publication(row.effective_from, self.rulebook(row.version, row.rules)) for row in rows
+        ]
         return RulebookHistory(tuple(publications))
+
+    def rulebook(self, version: int, rules: Any) -> Rulebook:
+        """The stored ``rules`` of ``version``, parsed (once per version)."""
+        found = self._parsed.get(version)
+        if found is None:
+            found = self._parsed[version] = parse_rulebook(rules)
+        return found
 
 
 _KINDS: dict[str, RecognitionKind] = {kind.value: kind for kind in RecognitionKind}

@@ -232,6 +232,7 @@ def test_rescoring_the_touched_groups_equals_scoring_every_agent_again(
     retracted_in=st.lists(st.none() | st.integers(0, 3), min_size=48, max_size=48),
     known_changes=st.booleans(),
     max_rows=st.sampled_from([0, 5, 1000]),
+    max_periods=st.sampled_from([0, 1, 3, 1000]),
 )
 def test_scoped_batch_after_scoped_batch_equals_scoring_every_agent_again(
     database: Database,
@@ -243,9 +244,11 @@ def test_scoped_batch_after_scoped_batch_equals_scoring_every_agent_again(
     retracted_in: list[int | None],
     known_changes: bool,
     max_rows: int,
+    max_periods: int,
 ) -> None:
     """Four batches, each rescored from the rows the batches before it left (badges kept or
-    read again, streaks extended or read again, periods moved by their changes), recognitions
+    read again, streaks extended or read again, periods moved by their changes, their stored
+    rows kept between batches or read again), recognitions
     retracted in their own batch or a later one; ``in_order``: each batch holds later
     recognitions than the one before (the live case), so the stored rows mostly stand."""
     everything = [*history.received, *history.kudos_given]
@@ -268,7 +271,7 @@ def test_scoped_batch_after_scoped_batch_equals_scoring_every_agent_again(
                         enrolled_at=datetime(2023, 1, 1, tzinfo=UTC),
                     )
                 )
-                kept = scoped.LiveFacts(max_rows=max_rows)  # kept from batch to batch
+                kept = scoped.LiveFacts(max_rows=max_rows, max_periods=max_periods)
                 for batch in range(4):
                     new = [r for r, b in zip(everything, batches, strict=True) if b == batch]
                     gone = [

@@ -1,0 +1,135 @@
+"""What a projector keeps between its batches (each agent's live facts, the stored period XP
+rows) never makes its read models differ from a rebuild's: not when another projector
+applied the batches in between, not after a batch that failed once its rescore had run, not
+after a rebuild, not across a rulebook publication."""
+
+from __future__ import annotations
+
+from datetime import UTC, tzinfo
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from domain.facts import RecognitionKind
+from projections import projector as projector_module
+from projections.asof_index import refresh_points
+from projections.projector import Projector
+from projections.rebuild import rebuild
+from tests.conftest import Database
+from tests.reference_model import (
+    Command,
+    Enrol,
+    Record,
+    Wait,
+    World,
+    dump_read_models,
+    fresh_database,
+    histories,
+    opened,
+)
+from tests.strategies import timezones
+
+PROPERTY = settings(
+    max_examples=15,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+
+STEPS = ("nothing", "first", "first", "first", "second", "fails", "rebuild")
+"""After a command: no projection, the first projector's catch-up (most often), the second
+projector's, a batch of the first that fails after its rescore, or a rebuild."""
+
+
+class Failed(Exception):
+    pass
+
+
+@PROPERTY
+@given(
+    history=histories(),
+    timezone=timezones(),
+    steps=st.lists(st.sampled_from(STEPS), min_size=40, max_size=40),
+    batch_size=st.integers(1, 6),
+    max_periods=st.sampled_from([1, 1000]),
+)
+def test_what_a_projector_keeps_between_batches_never_differs_from_a_rebuild(
+    database: Database,
+    monkeypatch: pytest.MonkeyPatch,
+    history: list[Command],
+    timezone: tzinfo,
+    steps: list[str],
+    batch_size: int,
+    max_periods: int,
+) -> None:
+    failing: list[bool] = []
+    refresh = refresh_points
+
+    def refresh_or_fail(*args: Any, **kwargs: Any) -> None:
+        refresh(*args, **kwargs)  # the rescore has run: what it kept must be forgotten
+        if failing:
+            raise Failed("the batch fails after its rescore")
+
+    monkeypatch.setattr(projector_module, "refresh_points", refresh_or_fail)
+    with fresh_database(database.kind) as db, opened(db, timezone) as (app, engine):
+        world = World(app)
+        first = Projector(app, engine, timezone=timezone, batch_size=batch_size)
+        first._kept.max_periods = max_periods
+        second = Projector(app, engine, timezone=timezone, batch_size=batch_size + 1)
+        for index, command in enumerate(history):
+            world.run(command)
+            step = steps[index % len(steps)]
+            if step == "first":
+                first.catch_up()
+            elif step == "second":
+                second.run_once()
+            elif step == "fails":
+                failing.append(True)
+                try:
+                    first.run_once()
+                except Failed:
+                    pass
+                finally:
+                    failing.clear()
+            elif step == "rebuild":
+                rebuild(app, engine, timezone=timezone, batch_size=batch_size + 2)
+        first.catch_up()
+        assert first.position() == app.recorder.max_notification_id()
+
+        incremental = dump_read_models(engine)
+        rebuild(app, engine, timezone=timezone)
+        assert dump_read_models(engine) == incremental
+
+
+def test_a_batch_that_failed_after_its_rescore_leaves_nothing_kept(
+    database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The batch is applied again from the same position: what its failed attempt kept
+    (the period XP it wrote, the facts it rescored) would count it twice."""
+    failing = [True]
+
+    def refresh_or_fail(*args: Any, **kwargs: Any) -> None:
+        refresh_points(*args, **kwargs)
+        if failing:
+            raise Failed("the batch fails after its rescore")
+
+    with fresh_database(database.kind) as db, opened(db) as (app, engine):
+        world = World(app)
+        world.run(Enrol(agent=0, team=0, quarters_before=4 * 24 * 10))
+        teamwork = Record(RecognitionKind.TRAINING_COMPLETED, 0, ("teamwork",), fraction=90)
+        world.run(teamwork)
+        projector = Projector(app, engine, timezone=UTC)
+        projector.catch_up()
+        world.run(Wait(quarters=1))
+        world.run(teamwork)
+        with monkeypatch.context() as patched:
+            patched.setattr(projector_module, "refresh_points", refresh_or_fail)
+            with pytest.raises(Failed):
+                projector.run_once()
+        failing.clear()
+        projector.catch_up()
+
+        incremental = dump_read_models(engine)
+        rebuild(app, engine, timezone=UTC)
+        assert dump_read_models(engine) == incremental
