@@ -46,6 +46,7 @@ from projections.asof_tables import (
 )
 from projections.bulk import bulk_insert
 from projections.context import BatchContext
+from projections.prepared import Sized, item_binds
 from projections.scoring import (
     RECOGNITION_COLUMNS,
     RulebookCache,
@@ -224,6 +225,27 @@ def _write_chunk(
 DAYS_PER_QUERY = 100  # SQLite refuses expressions deeper than 1,000: OR at most this many
 
 
+_LIFESPANS_ON_DAYS = Sized(
+    lambda n: (
+        select(*_LIFESPAN_COLUMNS)
+        .select_from(
+            recognitions.outerjoin(
+                asof_retractions, asof_retractions.c.recording_id == recognitions.c.recording_id
+            )
+        )
+        .where(
+            or_(
+                *(
+                    and_(recognitions.c.agent_id == a, recognitions.c.local_day == d)
+                    for a, d in item_binds(n, recognitions.c.agent_id, recognitions.c.local_day)
+                )
+            )
+        )
+    )
+)
+""":func:`lifespans_where` the recognitions of (agent, local day) items, prepared."""
+
+
 def refresh_points(ctx: BatchContext, tz: tzinfo, parsed: RulebookCache | None = None) -> None:
     """Bring the points versions of the groups this batch touched up to date: every
     version of each touched agent's touched local day is computed again (a day holds
@@ -254,14 +276,9 @@ def refresh_points(ctx: BatchContext, tz: tzinfo, parsed: RulebookCache | None =
                 )
             )
         )
-        facts = lifespans_where(
-            connection,
-            or_(
-                *(
-                    and_(recognitions.c.agent_id == agent_id, recognitions.c.local_day == day)
-                    for agent_id, day in chunk
-                )
-            ),
+        facts = (
+            Lifespan(recognition_from_row(row), recorded=row[1], retracted=row[10])
+            for row in _LIFESPANS_ON_DAYS.rows(connection, chunk)
         )
         versions = points_versions(facts, timeline, tz)
         bulk_insert(
