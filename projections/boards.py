@@ -41,6 +41,27 @@ from projections.ranked import BoardKey, LeaderboardRow
 from projections.tables import agent_profiles, agents, board_entries, period_xp, teams
 from projections.tails import BoardMemory
 
+
+def board_entry(
+    agent_id: UUID,
+    period: tuple[str, Any, str],
+    team_id: UUID | None,
+    name: str,
+    xp: int,
+) -> dict[str, Any]:
+    """A ``board_entries`` row: ``period`` is (window, period start, competency)."""
+    window, period_start, competency = period
+    return {
+        "agent_id": agent_id,
+        "window": window,
+        "period_start": period_start,
+        "competency": competency,
+        "team_id": team_id,
+        "name": name,
+        "xp": xp,
+    }
+
+
 CHUNK = 500
 _COLUMNS = ("agent_id", "window", "period_start", "competency", "team_id", "name", "xp")
 _KEY = ("agent_id", "window", "period_start", "competency")

@@ -35,6 +35,7 @@ from domain.scoring import AgentScore, score_agent
 from domain.timeline import Lifespan, RulebookTimeline, points_versions
 from projections.asof_index import load_timeline, version_row
 from projections.asof_tables import asof_agent_moves, asof_points, asof_retractions
+from projections.boards import board_entry
 from projections.bulk import bulk_insert, bulk_update
 from projections.scoring import (
     RECOGNITION_COLUMNS,
@@ -187,15 +188,9 @@ def score_chunk(
             )
             if on_board and xp > 0:
                 entries.append(
-                    {
-                        "agent_id": agent_id,
-                        "window": window,
-                        "period_start": start,
-                        "competency": competency,
-                        "team_id": entry.team_id,
-                        "name": entry.name,
-                        "xp": xp,
-                    }
+                    board_entry(
+                        agent_id, (window, start, competency), entry.team_id, entry.name, xp
+                    )
                 )
     bulk_update(connection, recognitions, ("recording_id",), points)
     bulk_insert(connection, agent_profiles, profiles)

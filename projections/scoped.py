@@ -66,7 +66,7 @@ from domain.rulebook import (
 )
 from domain.scoring import AgentScore, XpLine, local_day, score_lines
 from domain.streaks import StreakSummary, next_working_day, streak_summary
-from projections.boards import refresh_boards
+from projections.boards import board_entry, refresh_boards
 from projections.bulk import bulk_delete, bulk_insert, bulk_update
 from projections.context import BatchChanges, ScoringGroup
 from projections.prepared import Sized, each, item_binds
@@ -700,15 +700,9 @@ def _write_boards(
                 gone.append(key)
             elif now > 0:
                 new.append(
-                    {
-                        "agent_id": agent_id,
-                        "window": window,
-                        "period_start": start,
-                        "competency": competency,
-                        "team_id": entry.team_id,
-                        "name": entry.name,
-                        "xp": now,
-                    }
+                    board_entry(
+                        agent_id, (window, start, competency), entry.team_id, entry.name, now
+                    )
                 )
     keys = ("agent_id", "window", "period_start", "competency")
     bulk_delete(connection, board_entries, keys, gone)
