@@ -6,6 +6,7 @@
   and comebacks actually happen.
 * ``rulebook_data()`` / ``rulebooks()`` / ``rulebook_histories()`` — valid rulebooks.
 * ``timezones()`` — a few real zones whose local day differs from UTC's.
+* ``on_a_database(n)`` — the settings of a property test that writes to a real database.
 """
 
 from __future__ import annotations
@@ -15,11 +16,24 @@ from typing import Any
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
+from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
 from domain.competencies import ALL_COMPETENCIES, Competency
 from domain.facts import AgentHistory, FeedbackKind, Recognition, RecognitionKind
 from domain.rulebook import Rulebook, RulebookHistory, load_default_rulebook, parse_rulebook
+
+
+def on_a_database(max_examples: int, **more: Any) -> settings:
+    """A property test on a real database: ``max_examples`` of them, no deadline (a
+    database's pace varies), and function-scoped fixtures allowed (each example cleans up)."""
+    return settings(
+        max_examples=max_examples,
+        deadline=None,
+        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+        **more,
+    )
+
 
 DEFAULT_START = datetime(2024, 1, 1, tzinfo=UTC)  # a Monday
 QUARTER_HOUR = timedelta(minutes=15)

@@ -10,7 +10,7 @@ from typing import Any
 
 import eventsourcing.domain
 import pytest
-from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import Phase, given
 from hypothesis import strategies as st
 from sqlalchemy import delete
 
@@ -41,13 +41,11 @@ from tests.reference_model import (
     histories,
     opened,
 )
-from tests.strategies import timezones
+from tests.strategies import on_a_database, timezones
 
-PROPERTY = settings(
+PROPERTY = on_a_database(
+    int(__import__("os").environ.get("ASOF_EXAMPLES", "10")),
     phases=[Phase.explicit, Phase.reuse, Phase.generate],
-    max_examples=int(__import__("os").environ.get("ASOF_EXAMPLES", "10")),
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 
 

@@ -7,7 +7,7 @@ from datetime import UTC, date, tzinfo
 from typing import Any
 from uuid import UUID
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import Engine, func, select
 
@@ -30,13 +30,9 @@ from tests.reference_model import (
     histories,
     opened,
 )
-from tests.strategies import timezones
+from tests.strategies import on_a_database, timezones
 
-PROPERTY = settings(
-    max_examples=8,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
+PROPERTY = on_a_database(8)
 
 
 def boards(model: ReferenceModel) -> list[dict[str, Any]]:

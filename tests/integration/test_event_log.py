@@ -37,12 +37,9 @@ from tests.reference_model import (
     histories,
     opened,
 )
+from tests.strategies import on_a_database
 
-PROPERTY = settings(
-    max_examples=10,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
+PROPERTY = on_a_database(10)
 
 
 def _log_rows(engine: Engine) -> list[tuple[Any, ...]]:

@@ -9,7 +9,7 @@ from datetime import date, tzinfo
 from functools import partial
 from uuid import UUID
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from sqlalchemy import Engine, select
 
 from domain.competencies import Competency
@@ -21,13 +21,9 @@ from projections.queries import agent_profile, latest_rulebook_history
 from projections.tables import agents
 from tests.conftest import Database
 from tests.reference_model import Command, World, fresh_database, histories, opened
-from tests.strategies import timezones
+from tests.strategies import on_a_database, timezones
 
-PROPERTY = settings(
-    max_examples=10,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
+PROPERTY = on_a_database(10)
 
 
 def _explained(

@@ -9,7 +9,7 @@ from datetime import UTC, tzinfo
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from domain.facts import RecognitionKind
@@ -29,13 +29,9 @@ from tests.reference_model import (
     histories,
     opened,
 )
-from tests.strategies import timezones
+from tests.strategies import on_a_database, timezones
 
-PROPERTY = settings(
-    max_examples=15,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
+PROPERTY = on_a_database(15)
 
 STEPS = ("nothing", "first", "first", "first", "second", "fails", "rebuild")
 """After a command: no projection, the first projector's catch-up (most often), the second

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, timedelta, tzinfo
 
-from hypothesis import HealthCheck, event, given, settings
+from hypothesis import event, given
 from hypothesis import strategies as st
 
 from domain.facts import RecognitionKind
@@ -25,13 +25,9 @@ from tests.reference_model import (
     histories,
     opened,
 )
-from tests.strategies import timezones
+from tests.strategies import on_a_database, timezones
 
-PROPERTY = settings(
-    max_examples=15,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
+PROPERTY = on_a_database(15)
 
 
 @PROPERTY

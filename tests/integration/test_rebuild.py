@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import tzinfo
 from unittest import mock
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 import projections.bulk
@@ -21,13 +21,9 @@ from tests.reference_model import (
     histories,
     opened,
 )
-from tests.strategies import timezones
+from tests.strategies import on_a_database, timezones
 
-PROPERTY = settings(
-    max_examples=10,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
+PROPERTY = on_a_database(10)
 
 
 @PROPERTY

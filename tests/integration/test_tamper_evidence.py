@@ -18,14 +18,11 @@ from projections.chain_store import chain_rows
 from tests.conftest import Database
 from tests.integration.tamper_helpers import Sealed, sealing
 from tests.reference_model import Command, World, fresh_database, histories
+from tests.strategies import on_a_database
 
 NOW = datetime(2026, 3, 2, 12, tzinfo=UTC)
 UNSEALED_TAIL = 3
-PROPERTY = settings(
-    max_examples=25,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
+PROPERTY = on_a_database(25)
 EVENT_TAMPERINGS = ("change", "delete", "swap", "insert", "alter-link", "alter-hash")
 
 
