@@ -42,17 +42,7 @@ COLUMNS = [
 @pytest.fixture
 def app(database: Database) -> Iterator[Callcraft]:
     app = Callcraft(env=database.event_env())
-    app.ensure_default_rulebook(now=NOW)
-    team = app.form_team(name="Billing Care", formed_by="admin")
-    for handle in ("ana", "ben", "cleo", "dora"):
-        app.enrol_agent(
-            handle=handle,
-            name=handle.title(),
-            team_id=team,
-            enrolled_at=ENROLLED,
-            enrolled_by="admin",
-            now=NOW,
-        )
+    _open_centre(app, ("ana", "ben", "cleo", "dora"))
     app.depart_agent(
         now=NOW,
         agent_id=agent_id_for("dora"),
@@ -61,6 +51,21 @@ def app(database: Database) -> Iterator[Callcraft]:
     )
     yield app
     app.close()
+
+
+def _open_centre(app: Callcraft, handles: tuple[str, ...]) -> None:
+    """The default rulebook and one team, Billing Care, of these agents."""
+    app.ensure_default_rulebook(now=NOW)
+    team = app.form_team(name="Billing Care", formed_by="admin")
+    for handle in handles:
+        app.enrol_agent(
+            handle=handle,
+            name=handle.title(),
+            team_id=team,
+            enrolled_at=ENROLLED,
+            enrolled_by="admin",
+            now=NOW,
+        )
 
 
 def at(days_ago: float, hour: int = 10) -> str:
@@ -430,17 +435,7 @@ def library_recorder_app(database: Database) -> Iterator[Callcraft]:
     env.pop("APPLICATION_RECORDER_TOPIC")
     app = Callcraft(env=env)
     assert not hasattr(app.recorder, "insert_rows_unless_changed")
-    app.ensure_default_rulebook(now=NOW)
-    team = app.form_team(name="Billing Care", formed_by="admin")
-    for handle in ("ana", "ben", "cleo"):
-        app.enrol_agent(
-            handle=handle,
-            name=handle.title(),
-            team_id=team,
-            enrolled_at=ENROLLED,
-            enrolled_by="admin",
-            now=NOW,
-        )
+    _open_centre(app, ("ana", "ben", "cleo"))
     yield app
     app.close()
 
