@@ -248,6 +248,9 @@ class Callcraft(Application[UUID]):
         # first event never changes). See ``_read_state`` for when they are trusted.
         self._allowance_cache: LRUCache[UUID, KudosAllowance] = LRUCache(maxsize=REMEMBERED)
         self._recording_cache: LRUCache[UUID, int] = LRUCache(maxsize=REMEMBERED)
+        # Deciding on what this process remembers is safe only when the append itself checks
+        # the streams decided on: the library's own recorders check versions alone.
+        self._append_checks_streams = hasattr(self.recorder, "insert_events_unless_changed")
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
@@ -605,15 +608,10 @@ class Callcraft(Application[UUID]):
                 f"a batch holds at most {MAX_BATCH} recordings, not {len(commands)}", field="items"
             )
         # The first attempt decides on what this process remembers, when it remembers
-        # enough and the recorder checks it inside the append; when that was stale the
-        # append is refused and the next attempts read. (The library's own recorders check
-        # versions alone, so there every attempt reads.)
-        checked = hasattr(self.recorder, "insert_events_unless_changed")
+        # enough; when that was stale the append is refused and the next attempts read.
         attempts = count()
         return self._retrying(
-            lambda: self._record_many_once(
-                commands, now, remembered=checked and next(attempts) == 0
-            )
+            lambda: self._record_many_once(commands, now, remembered=next(attempts) == 0)
         )
 
     def _record_many_once(
@@ -636,10 +634,9 @@ class Callcraft(Application[UUID]):
         if not prepared.events:
             return
         stored = [self.mapper.to_stored_event(e) for e in prepared.events]
-        append = getattr(self.recorder, "insert_events_unless_changed", None)
-        if append is None:  # a recorder of the library's own: the versions alone
+        if not self._append_checks_streams:  # a recorder of the library's own
             self.recorder.insert_events(stored)
-        elif append(stored, prepared.decided_on) is None:
+        elif self.recorder.insert_events_unless_changed(stored, prepared.decided_on) is None:  # type: ignore[attr-defined]
             raise IntegrityError("a stream the recordings were decided on has changed")
         for allowance_id, allowance in prepared.allowances.items():
             self._allowance_cache.put(allowance_id, allowance)
@@ -670,8 +667,9 @@ class Callcraft(Application[UUID]):
         the decisions in ``pending``.
 
         ``remembered``: decide on what this process remembers of the store instead of
-        reading it, when it remembers every agent named (see ``_read_state``); only
-        ``commit_recordings`` may then append the events, since it checks ``decided_on``.
+        reading it, when it remembers every agent named (see ``_read_state``) and the
+        recorder checks ``decided_on`` inside the append (ours do; on the library's own the
+        store is read); only ``commit_recordings`` may then append the events.
 
         A refused command is passed to ``on_error`` with its index (which may raise) and
         leaves no trace; its outcome is None.
@@ -689,7 +687,10 @@ class Callcraft(Application[UUID]):
             recording_id = recording_id_for(command.recorded_by, key) if key else None
             checked.append((index, command, data, recording_id))
         state = self._read_state(
-            [c for _, c, _, _ in checked], [r for *_, r in checked], pending, remembered
+            [c for _, c, _, _ in checked],
+            [r for *_, r in checked],
+            pending,
+            remembered and self._append_checks_streams,
         )
         prepared = PreparedRecordings(outcomes=[None] * len(commands))
         for index, command, data, recording_id in checked:
