@@ -183,36 +183,26 @@ class ImportStaging(PendingRecordings):
         decided on, and its events as the store's rows."""
         versions = [(key.int.to_bytes(16), version) for key, version in decided_on.items()]
         self._db.execute("BEGIN")
-        self._db.executemany("INSERT INTO events VALUES (?, ?, ?, ?)", rows)
-        self._db.execute(
-            "INSERT INTO batches VALUES (?, ?, ?, ?, ?, ?)",
-            (
-                self._batches,
-                created,
-                array("q", lines).tobytes(),
-                pickle.dumps(versions),
-                self._events,
-                len(rows),
-            ),
-        )
+        try:
+            self._db.executemany("INSERT INTO events VALUES (?, ?, ?, ?)", rows)
+            self._db.execute(
+                "INSERT INTO batches VALUES (?, ?, ?, ?, ?, ?)",
+                (
+                    self._batches,
+                    created,
+                    array("q", lines).tobytes(),
+                    pickle.dumps(versions),
+                    self._events,
+                    len(rows),
+                ),
+            )
+        except BaseException:
+            # Neither the batch nor its events: the numbering of both stays gapless.
+            self._db.execute("ROLLBACK")
+            raise
         self._db.execute("COMMIT")
         self._batches += 1
         self._events += len(rows)
-
-    @property
-    def staged(self) -> int:
-        """How many batches are staged (numbered from 0)."""
-        return self._batches
-
-    def decided_on(self, number: int) -> dict[UUID, int]:
-        """The streams a batch was decided on, at their versions then."""
-        (versions,) = self._db.execute(
-            "SELECT decided_on FROM batches WHERE number = ?", (number,)
-        ).fetchone()
-        return {
-            UUID(bytes=key): version
-            for key, version in pickle.loads(versions)  # noqa: S301 - our own file
-        }
 
     def batch(self, number: int) -> StagedBatch:
         created, lines, versions, first, events = self._db.execute(

@@ -37,31 +37,15 @@ def parse_competency(value: str) -> Competency:
         raise InvalidCompetency(f"unknown competency {value!r}; expected one of: {known}") from None
 
 
-# Tuples of spellings parsed before, and what they mean: every recording parses its
-# competencies (an import twice: its parser, then the domain), nearly always the same few.
-_PARSED: dict[tuple[str, ...], tuple[Competency, ...]] = {}
-PARSED_KEPT = 4096
-
-
 def parse_competencies(values: Iterable[str]) -> tuple[Competency, ...]:
     """At least one competency, each from the seven, duplicates refused; canonical order."""
-    if type(values) is tuple:
-        try:
-            known = _PARSED.get(values)
-        except TypeError:  # an item that cannot be hashed: the checks below refuse it
-            known = None
-        if known is not None:
-            return known
     if isinstance(values, str) or not isinstance(values, Iterable):
         raise InvalidCompetency("competencies must be a list of competency names")
     names = tuple(values)
     if not all(isinstance(v, str) for v in names):
         raise InvalidCompetency("every competency must be given by its name")
     if sum(len(v) for v in names) <= CACHED_SPELLING_MAX_LENGTH:
-        parsed = _parse_spelling(names)
-        if type(values) is tuple and len(_PARSED) < PARSED_KEPT:
-            _PARSED[names] = parsed  # only what was accepted: refusals are never kept
-        return parsed
+        return _parse_spelling(names)
     return _parse_names(names)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import date
 from uuid import UUID
 
@@ -56,5 +57,20 @@ def test_an_allowance_with_events_not_yet_collected_is_not_remembered() -> None:
     try:
         with pytest.raises(ValueError, match="collected"):
             staging.remember({}, {allowance.id: allowance})
+    finally:
+        staging.close()
+
+
+def test_a_batch_that_fails_to_stage_leaves_nothing_and_the_next_one_stages() -> None:
+    staging = ImportStaging()
+    try:
+        stream = UUID(int=7)
+        good = [(stream.hex, 1, "topic", b"{}")]
+        with pytest.raises(sqlite3.Error):
+            staging.stage([1], {stream: 0}, [(stream.hex, 1, "topic")], created=1)  # type: ignore[list-item]
+        staging.stage([2], {stream: 0}, good, created=1)
+        (batch,) = staging.batches()
+        assert (batch.number, batch.lines, batch.first_event, batch.events) == (0, [2], 0, 1)
+        assert list(staging.rows(batch)) == good
     finally:
         staging.close()
