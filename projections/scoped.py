@@ -202,7 +202,7 @@ def _rescore_chunk(
         return 0
     known = set(present)
     touched = {g for g in groups if g[0] in known}
-    rescored = _rescore_groups(connection, touched, history, tz, changes)
+    rescored = _rescore_groups(connection, touched, history, tz, changes, keep=kept is not None)
     if kept is not None:
         kept.follow(rescored)
     profiles = stored_profiles(connection, present)
@@ -261,8 +261,11 @@ def _rescore_groups(
     history: RulebookHistory,
     tz: tzinfo,
     batch: BatchChanges | None = None,
+    *,
+    keep: bool = False,
 ) -> Rescored:
-    """Score the touched groups again, and say by how much each day's XP changed."""
+    """Score the touched groups again, and say by how much each day's XP changed;
+    ``keep``: also give each group's live rows now (``fresh``, for :class:`LiveFacts`)."""
     outcome = Rescored()
     if batch is not None:
         outcome.counted, outcome.active = {}, {}
@@ -290,9 +293,10 @@ def _rescore_groups(
                 added, removed = outcome.active.setdefault(agent_id, (set(), set()))
                 (added if now else removed).add(day)
     changes: list[dict[str, Any]] = []
-    for group in groups:
-        if group not in members:  # nothing of it is stored (an agent not enrolled)
-            outcome.fresh.setdefault(group[0], {})[(group[1], group[2])] = []
+    if keep:
+        for group in groups:
+            if group not in members:  # nothing of it is stored (an agent not enrolled)
+                outcome.fresh.setdefault(group[0], {})[(group[1], group[2])] = []
     for (agent_id, day, kind), rows in members.items():
         facts = [recognition_from_row(row) for row in rows]
         outcome.facts.setdefault(agent_id, []).extend((day, f) for f in facts)
@@ -306,11 +310,12 @@ def _rescore_groups(
             outcome.retracted.add(agent_id)
         found = point_changes(rows, score_lines(live, history, tz))
         scored = {change["b_recording_id"]: change for change in found}
-        outcome.fresh.setdefault(agent_id, {})[(day, kind)] = [
-            live_entry(_rescored_row(row, scored.get(row[RECORDING_ID])))
-            for row in rows
-            if not row[RETRACTED]
-        ]
+        if keep:
+            outcome.fresh.setdefault(agent_id, {})[(day, kind)] = [
+                live_entry(_rescored_row(row, scored.get(row[RECORDING_ID])), fact)
+                for fact, row in zip(facts, rows, strict=True)
+                if not row[RETRACTED]
+            ]
         if not found:
             continue
         changes += found
@@ -326,10 +331,13 @@ def _rescore_groups(
     return outcome
 
 
-def live_entry(row: tuple[Any, ...]) -> tuple[tuple[Any, ...], Recognition, XpLine]:
+def live_entry(
+    row: tuple[Any, ...], fact: Recognition | None = None
+) -> tuple[tuple[Any, ...], Recognition, XpLine]:
     """A live recognition's row (of :data:`_LIVE_COLUMNS`), as the rules see it: the
-    recognition and the XP line its stored points make."""
-    fact = recognition_from_row(row)
+    recognition (``fact``, when the caller has it already) and the XP line its stored
+    points make."""
+    fact = recognition_from_row(row) if fact is None else fact
     line = XpLine(
         recording_id=fact.recording_id,
         kind=fact.kind,
@@ -918,22 +926,27 @@ def _totals_by_change(
         given: dict[UUID, int] = {}
         for chunk in chunks(present):
             items = _agents_in(chunk)
-            for agent_id, count in _KUDOS_RECEIVED.rows(connection, items):
-                given[agent_id] = given.get(agent_id, 0) + int(count)
-            for agent_id, count in _KUDOS_GIVEN.rows(connection, items):
-                given[agent_id] = given.get(agent_id, 0) + int(count)
+            for query in (_KUDOS_RECEIVED, _KUDOS_GIVEN):
+                for agent_id, count in query.rows(connection, items):
+                    given[agent_id] = given.get(agent_id, 0) + int(count)
         for agent_id, index in kudos:
             totals[(agent_id, index)] = given.get(agent_id, 0)
     return totals
 
 
-_KUDOS_RECEIVED = Sized(
-    lambda n: (
-        select(r.agent_id, func.count())
-        .where(r.agent_id.in_(each(n, r.agent_id)), r.kind == _KUDOS, _LIVE)
-        .group_by(r.agent_id)
+def _kudos_per(column: ColumnElement[Any]) -> Sized:
+    """Live kudos per agent in ``column``: received (``agent_id``) or given (``from_agent``)."""
+    return Sized(
+        lambda n: (
+            select(column, func.count())
+            .where(column.in_(each(n, column)), r.kind == _KUDOS, _LIVE)
+            .group_by(column)
+        )
     )
-)
+
+
+_KUDOS_RECEIVED = _kudos_per(r.agent_id)
+_KUDOS_GIVEN = _kudos_per(r.from_agent)
 
 
 def _counted(definitions: Sequence[BadgeDefinition]) -> list[int]:
@@ -975,13 +988,6 @@ def _totals_query(definitions: Sequence[BadgeDefinition]) -> Sized:
     return found
 
 
-_KUDOS_GIVEN = Sized(
-    lambda n: (
-        select(r.from_agent, func.count())
-        .where(r.from_agent.in_(each(n, r.from_agent)), r.kind == _KUDOS, _LIVE)
-        .group_by(r.from_agent)
-    )
-)
 _LIGHT = Sized(
     lambda n: select(
         agent_badges.c.agent_id,
