@@ -8,12 +8,13 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from sqlalchemy import Connection, insert, literal, select
+from sqlalchemy import Connection, create_engine, insert, literal, select
 
 from projections import scoped
-from projections.prepared import Sized, bucket, each
+from projections.prepared import Prepared, Sized, bucket, each
 from projections.schema import create_all
 from projections.scoring import FACT_COLUMNS
 from projections.tables import agents, period_xp, recognitions
@@ -136,3 +137,13 @@ def test_prepared_reads_equal_sqlalchemys(
                 _same(connection, scoped._PERIODS, weeks)
         finally:
             engine.dispose()
+
+
+def test_a_statement_with_an_expanding_in_is_refused_rather_than_prepared() -> None:
+    """An IN over a Python list is compiled anew for each list: it cannot be kept compiled."""
+    engine = create_engine("sqlite://")
+    create_all(engine)
+    statement = Prepared(select(agents.c.agent_id).where(agents.c.agent_id.in_([UUID(int=1)])))
+    with engine.connect() as connection, pytest.raises(ValueError, match="expanding"):
+        statement.rows(connection)
+    engine.dispose()
