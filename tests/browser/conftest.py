@@ -34,6 +34,7 @@ from playwright.sync_api import (
     sync_playwright,
 )
 
+from tests.child_processes import ends_with_parent
 from tests.conftest import IN_CI
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -155,6 +156,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
             stdout=output,
             stderr=subprocess.STDOUT,
             start_new_session=True,  # its own process group, stopped as one
+            preexec_fn=ends_with_parent(),
         )
     running = Server(base_url=f"http://127.0.0.1:{port}", home=home, log=log)
     try:

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from domain.signatures import SigningKey
+from tests.child_processes import ends_with_parent
 from tests.e2e.test_cli_commands import CALLCRAFT, DEMO, WAIT_SECONDS, Cli, environment
 
 
@@ -136,6 +137,7 @@ def test_the_projection_worker_seals_the_log_and_signs_a_checkpoint(cli: Cli) ->
         cwd=cli.cwd,
         env=cli.env,
         stderr=subprocess.DEVNULL,
+        preexec_fn=ends_with_parent(),
     )
     count = event_count(cli)
     try:

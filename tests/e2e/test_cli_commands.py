@@ -15,6 +15,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from tests.child_processes import ends_with_parent
 from tests.conftest import POSTGRES_URL, require_postgres
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -274,6 +275,7 @@ def test_the_projection_worker_stops_cleanly_on_sigterm(demo_cli: Cli) -> None:
         env=demo_cli.env,
         stderr=subprocess.PIPE,
         text=True,
+        preexec_fn=ends_with_parent(),
     )
     try:
         assert worker.stderr is not None

@@ -17,6 +17,7 @@ import pytest
 
 from api.bootstrap import build_application
 from api.settings import load_settings
+from tests.child_processes import ends_with_parent
 
 ROOT = Path(__file__).resolve().parents[2]
 CALLCRAFT = ROOT / ".venv" / "bin" / "callcraft"
@@ -67,6 +68,7 @@ def test_serve_answers_over_http_with_the_projector_running_inside(tmp_path: Pat
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,
+        preexec_fn=ends_with_parent(),
     )
     base = f"http://127.0.0.1:{port}"
     try:
