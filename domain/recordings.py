@@ -7,10 +7,11 @@ recording's id: a second submission of the same key collides in the event store.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime, timedelta
-from functools import cache
+from functools import cache, lru_cache
+from operator import itemgetter
 from typing import Any, ClassVar
 from uuid import UUID
 
@@ -18,7 +19,7 @@ from eventsourcing.domain import Aggregate, event
 from eventsourcing.utils import get_topic
 
 from domain.agents import Agent
-from domain.competencies import competency_values, parse_competencies
+from domain.competencies import canonical_names
 from domain.exceptions import (
     AgentDeparted,
     AlreadyRetracted,
@@ -132,7 +133,7 @@ def recognition_fields(command: RecordRecognition, now: datetime) -> dict[str, A
     """Check everything about a recording that needs no stored state; return the event's
     data, or raise. ``agent_id`` and ``from_agent`` are the command's, not yet looked up."""
     validate_moment(command.occurred_at, now, field="occurred_at")
-    competencies = parse_competencies(command.competencies)
+    competencies = canonical_names(command.competencies)
     note = command.note or ""
     if note:
         note = clean_text(
@@ -145,7 +146,7 @@ def recognition_fields(command: RecordRecognition, now: datetime) -> dict[str, A
         )
     data: dict[str, Any] = {
         "agent_id": command.agent_id,
-        "competencies": list(competency_values(competencies)),
+        "competencies": list(competencies),
         "occurred_at": command.occurred_at.astimezone(UTC),
         "recorded_by": command.recorded_by,
         "note": note,
@@ -220,12 +221,25 @@ def fingerprint(kind: RecognitionKind, data: Mapping[str, Any]) -> Fingerprint:
     """What makes two submissions 'the same' for an idempotency key: the kind and every
     field's value (compared as values, so a stored event and a new command compare equal
     when they say the same thing). Hashable; never stored."""
-    names = tuple(sorted(data))  # the field names once, then their values in that order
+    names, values_of = _in_name_order(tuple(data))
+    values = values_of(data)
     return (
         _KIND_VALUES[kind],
         names,
-        *[tuple(v) if isinstance(v, list) else v for v in map(data.__getitem__, names)],
+        *[tuple(v) if isinstance(v, list) else v for v in values],
     )
+
+
+@lru_cache(maxsize=64)  # one entry per event type's fields (and per shape a test makes)
+def _in_name_order(
+    keys: tuple[str, ...],
+) -> tuple[tuple[str, ...], Callable[[Mapping[str, Any]], tuple[Any, ...]]]:
+    """The field names sorted, and what takes their values in that order (in C): sorting
+    the names and looking each value up in Python cost as much as the rest of a decision."""
+    names = tuple(sorted(keys))
+    if len(names) == 1:  # ``itemgetter`` of one name gives the value, not a tuple
+        return names, lambda data: (data[names[0]],)
+    return names, itemgetter(*names)
 
 
 @cache

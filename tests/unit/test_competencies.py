@@ -4,7 +4,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from domain.competencies import ALL_COMPETENCIES, Competency, _parse_names, parse_competencies
+from domain.competencies import (
+    ALL_COMPETENCIES,
+    Competency,
+    _parse_names,
+    canonical_names,
+    competency_values,
+    parse_competencies,
+)
 from domain.exceptions import InvalidCompetency
 
 KNOWN = {c.value for c in Competency}
@@ -107,3 +114,33 @@ def test_a_spelling_parsed_again_means_what_it_meant_the_first_time(values: list
 def test_what_cannot_be_hashed_is_refused_as_before() -> None:
     with pytest.raises(InvalidCompetency, match="by its name"):
         parse_competencies((["teamwork"],))  # type: ignore[arg-type]
+
+
+def _decided(decide: object, given: object) -> object:
+    try:
+        return decide(given)  # type: ignore[operator]
+    except InvalidCompetency as error:
+        return ("refused", error.message, error.field)
+
+
+@given(
+    st.lists(
+        SPELLINGS | st.text(max_size=12) | st.integers() | st.lists(st.text(max_size=3)),
+        max_size=4,
+    ),
+    st.booleans(),
+)
+def test_the_remembered_names_of_a_spelling_are_what_parsing_it_decides(
+    values: list[object], as_tuple: bool
+) -> None:
+    """``canonical_names`` (a recording's fast path, one look-up per known spelling) decides
+    exactly what parsing decides: the same names or the same refusal, the first time and
+    every time after."""
+    given_values = tuple(values) if as_tuple else list(values)
+
+    def checked(given: object) -> object:
+        return competency_values(parse_competencies(given))  # type: ignore[arg-type]
+
+    expected = _decided(checked, given_values)
+    assert _decided(canonical_names, given_values) == expected
+    assert _decided(canonical_names, given_values) == expected
