@@ -47,6 +47,11 @@ _json_encode = msgspec.json.encode
 _PLAIN = frozenset({str, int, bool, type(None)})
 
 
+def _hex(value: UUID) -> str:
+    """``UUID.hex`` (exactly its own formula) without the call of its Python property."""
+    return "%032x" % value.int  # noqa: UP031 - the standard library's own spelling
+
+
 class _Unsupported(Exception):
     """A value this encoder does not spell itself: the library's mapper takes the event."""
 
@@ -90,16 +95,11 @@ class EventEncoder:
         found = self._encoded(domain_event) if self.fast else None
         if found is None:
             stored = self._library(domain_event)
-            originator_id = stored.originator_id
-            return (
-                originator_id.hex if isinstance(originator_id, UUID) else UUID(originator_id).hex,
-                stored.originator_version,
-                stored.topic,
-                stored.state,
-            )
+            found = (stored.originator_id, stored.originator_version, stored.topic, stored.state)
         originator_id = found[0]
-        hex_id = originator_id.hex if isinstance(originator_id, UUID) else UUID(originator_id).hex
-        return (hex_id, found[1], found[2], found[3])
+        if type(originator_id) is not UUID:
+            originator_id = UUID(str(originator_id))
+        return (_hex(originator_id), found[1], found[2], found[3])
 
     def _encoded(self, domain_event: Any) -> tuple[UUID, int, str, bytes] | None:
         """id, version, topic and state, or None where the library's mapper must decide."""
@@ -137,6 +137,8 @@ class EventEncoder:
         if kind in _PLAIN:
             return value
         if kind is list or kind is tuple:
+            if _PLAIN.issuperset(map(type, value)):  # a list of names: nothing to spell
+                return list(value)
             return [self._value(item) for item in value]
         if kind is dict:
             if not all(type(key) is str for key in value):
@@ -153,7 +155,7 @@ class EventEncoder:
         name = transcoding.name
         kind = type(transcoding)
         if kind is UUIDAsHex:
-            return lambda value: {"_type_": name, "_data_": value.hex}
+            return lambda value: {"_type_": name, "_data_": _hex(value)}
         if kind is DatetimeAsISO or kind is DateAsISO:
             return lambda value: {"_type_": name, "_data_": value.isoformat()}
         return lambda value: {"_type_": name, "_data_": self._value(transcoding.encode(value))}
@@ -169,10 +171,16 @@ class EncodingMapper(Mapper[UUID]):
         cipher: Cipher | None = None,
     ) -> None:
         super().__init__(transcoder, compressor=compressor, cipher=cipher)
-        self._encoder = EventEncoder(self)
+        self.encoder = EventEncoder(self)
 
     def to_stored_event(self, domain_event: DomainEventProtocol[UUID]) -> StoredEvent:
-        return self._encoder.encode(domain_event)
+        return self.encoder.encode(domain_event)
+
+
+def encoder_for(mapper: Mapper[Any]) -> EventEncoder:
+    """The encoder a mapper stores events with: its own when it has one (it knows each
+    event class already), else one made for it."""
+    return mapper.encoder if isinstance(mapper, EncodingMapper) else EventEncoder(mapper)
 
 
 def _plain_encoding(transcoder: JSONTranscoder) -> bool:
