@@ -14,6 +14,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
+from operator import itemgetter
 from typing import Literal, NamedTuple, TextIO
 from uuid import UUID
 
@@ -52,6 +53,10 @@ FOREIGN_COLUMNS: Mapping[RecognitionKind, tuple[str, ...]] = {
     kind: tuple(c for c in ALL_COLUMNS if c not in COMMON_COLUMNS and c not in own)
     for kind, own in SPECIFIC_COLUMNS.items()
 }
+FOREIGN_COLUMN_SETS: Mapping[RecognitionKind, frozenset[str]] = {
+    kind: frozenset(columns) for kind, columns in FOREIGN_COLUMNS.items()
+}
+_FILLED = itemgetter(1)  # a (column, cell) pair whose cell is not empty
 KINDS_BY_NAME: Mapping[str, RecognitionKind] = {k.value.lower(): k for k in RecognitionKind}
 RECORDED_BY_MAX_LENGTH = 100
 CACHED_CELL_MAX_LENGTH = 200  # a longer competencies cell is parsed every time, never kept
@@ -197,7 +202,9 @@ def _csv_records(stream: TextIO) -> Iterator[tuple[int, Mapping[str, object] | R
                 ),
             )
             continue
-        yield line, dict(zip(columns, cells, strict=True))
+        # Only the filled cells (an empty cell counts as absent): the row's dictionary made
+        # in C, and the kind's foreign columns checked at once (``parse_record``).
+        yield line, dict(filter(_FILLED, zip(columns, cells, strict=True)))
 
 
 def _check_columns(columns: list[str]) -> None:
@@ -345,7 +352,7 @@ def parse_record(record: Mapping[str, object], line: int) -> ImportRow:
     if len(recorded_by) > RECORDED_BY_MAX_LENGTH:
         raise _Invalid("recorded_by", f"recorded_by is longer than {RECORDED_BY_MAX_LENGTH}")
     note = _text(record, "note") or ""
-    for name in FOREIGN_COLUMNS[kind]:
+    for name in () if FOREIGN_COLUMN_SETS[kind].isdisjoint(record) else FOREIGN_COLUMNS[kind]:
         value = record.get(name)
         if value is None or value == "":  # nearly every cell: the quick way
             continue

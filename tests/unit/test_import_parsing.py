@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import dataclasses
 import io
 import json
@@ -9,12 +10,17 @@ from datetime import UTC, datetime, timedelta, timezone
 from uuid import UUID
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from api.import_rows import (
+    ALL_COLUMNS,
     ImportFileError,
     ImportRow,
     RowProblem,
+    _Invalid,
     format_for,
+    parse_record,
     read_rows,
 )
 from domain.facts import RecognitionKind
@@ -331,3 +337,57 @@ def test_a_required_cell_left_blank_is_refused_by_name_in_csv_and_json(
         assert (problem.field, problem.reason) == (field, f"{field} is required")
     row[field] = None  # type: ignore[assignment]
     assert only_problem(jsonl_rows(row)).reason == f"{field} is required"
+
+
+# Cells each column may hold: mostly empty or a good value, sometimes blank or bad.
+CELL_VALUES: dict[str, tuple[list[str], list[str]]] = {
+    "agent": (["ana"], ["", " ", "ana silva"]),
+    "type": (
+        [
+            "FeedbackGiven",
+            "TrainingCompleted",
+            "KudosGiven",
+            "InitiativeTaken",
+            "ToughCallHandledWithGrace",
+        ],
+        ["", "Praise"],
+    ),
+    "competencies": (["communication", "Customer Service;teamwork"], ["", " ", "charm"]),
+    "occurred_at": (["2026-03-02T10:00:00Z", "2026-03-02T12:00:00+02:00"], ["", "yesterday"]),
+    "recorded_by": (["sam"], ["", " "]),
+    "note": (["", "Great call"], [" "]),
+    "idempotency_key": (["", "key-1"], [" "]),
+    "rating": (["", "4"], [" ", "four"]),
+    "feedback_kind": (["", "coaching"], [" "]),
+    "given_by": (["", "lee"], [" "]),
+    "course": (["", "Billing 101"], [" "]),
+    "score": (["", "88"], ["x"]),
+    "call_ref": (["", "C-7"], [" "]),
+    "description": (["", "Wrote a guide"], [" "]),
+    "from_agent": (["", "ben"], [" ", "ben x"]),
+}
+CELLS = st.fixed_dictionaries(
+    {c: st.sampled_from(good * 6 + bad) for c, (good, bad) in CELL_VALUES.items()}
+)
+
+
+@settings(max_examples=300)
+@given(CELLS)
+def test_a_csv_row_reads_as_its_every_cell_would_empty_cells_being_absent(
+    cells: dict[str, str],
+) -> None:
+    """A CSV row's dictionary holds only its filled cells: what it parses to (the row, or
+    the problem's field and reason) is what the row with every cell, empty ones too, gives."""
+    line = io.StringIO()
+    csv.writer(line, lineterminator="\n").writerow([cells[c] for c in ALL_COLUMNS])
+    header = ",".join(ALL_COLUMNS) + "\n"
+    parsed = csv_rows(line.getvalue(), header=header)
+    expected: ImportRow | RowProblem
+    try:
+        expected = parse_record(cells, 2)
+    except _Invalid as problem:
+        expected = RowProblem(2, problem.field, problem.reason)
+    if not "".join(cells.values()).strip():
+        assert parsed == []  # a blank row is skipped
+    else:
+        assert parsed == [expected]
