@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import gc
 import json
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -163,6 +164,16 @@ def test_a_good_csv_file_records_every_row(app: Callcraft, tmp_path: Path) -> No
     assert (report.rows, report.recorded, report.already_present, report.invalid) == (6, 6, 0, 0)
     assert not report.checked_only
     assert not report.aborted
+
+
+def test_an_import_leaves_the_collectors_thresholds_as_it_found_them(
+    app: Callcraft, tmp_path: Path
+) -> None:
+    before = gc.get_threshold()
+    import_file(app, write_csv(tmp_path / "good.csv", good_rows()), "csv", now=NOW)
+    bad = write_csv(tmp_path / "bad.csv", [feedback(rating=9)])
+    assert import_file(app, bad, "csv", now=NOW).checked_only
+    assert gc.get_threshold() == before
 
 
 def test_importing_the_same_file_twice_records_nothing_the_second_time(

@@ -21,7 +21,7 @@ from eventsourcing.utils import Environment
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from api.event_encoding import EncodingMapper, EventEncoder
+from api.event_encoding import EncodingMapper, EventEncoder, encoder_for
 from api.store import ENCODING_MAPPER, event_store_env
 from domain.application import EVENT_CLASS_FOR_KIND, Callcraft
 from domain.competencies import Competency
@@ -211,6 +211,14 @@ def test_the_store_gives_callcraft_alone_the_encoding_mapper() -> None:
     finally:
         app.close()
         other.close()
+
+
+def test_an_import_encodes_with_the_applications_own_encoder_when_it_has_one() -> None:
+    assert isinstance(ENCODING, EncodingMapper)
+    assert encoder_for(ENCODING) is ENCODING.encoder
+    made = encoder_for(MAPPER)  # the library's mapper: an encoder made for it
+    assert made.mapper is MAPPER
+    assert made.fast
 
 
 @given(event=domain_events())
