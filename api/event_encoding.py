@@ -93,13 +93,16 @@ class EventEncoder:
         """The stored event as the recorders' rows take it (``api.recorders.StoredRow``:
         the id as hex text), without a ``StoredEvent`` on the way."""
         found = self._encoded(domain_event) if self.fast else None
+        row: tuple[UUID | str, int, str, bytes]
         if found is None:
             stored = self._library(domain_event)
-            found = (stored.originator_id, stored.originator_version, stored.topic, stored.state)
-        originator_id = found[0]
-        if type(originator_id) is not UUID:
-            originator_id = UUID(str(originator_id))
-        return (_hex(originator_id), found[1], found[2], found[3])
+            row = (stored.originator_id, stored.originator_version, stored.topic, stored.state)
+        else:
+            row = found
+        originator_id, originator_version, topic, state = row
+        if not isinstance(originator_id, UUID):  # an id given as text
+            originator_id = UUID(originator_id)
+        return (_hex(originator_id), originator_version, topic, state)
 
     def _encoded(self, domain_event: Any) -> tuple[UUID, int, str, bytes] | None:
         """id, version, topic and state, or None where the library's mapper must decide."""
