@@ -399,6 +399,7 @@ def project() -> None:
     try:
         with _runtime(settings, datetime.now(UTC)) as runtime:
             click.echo(f"projector started at position {runtime.projector.position()}", err=True)
+            runtime.projector.warm()  # the first batches then read no agent's facts again
             _project_until(runtime, stop, settings.projector_poll_seconds)
             click.echo(f"projector stopped at position {runtime.projector.position()}", err=True)
     finally:

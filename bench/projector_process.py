@@ -26,6 +26,7 @@ def main(database_url: str, read_url: str, schema: str | None, poll_seconds: flo
     engine = build_read_engine(read_url, schema=schema)
     projector = Projector(app, engine, timezone=UTC)
     projector.catch_up()
+    projector.warm()  # as `callcraft project` does at start
     stop = threading.Event()
 
     def wait_for_eof() -> None:

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from datetime import tzinfo
 from typing import Any
 
-from sqlalchemy import Engine, delete, insert, inspect, select, update
+from sqlalchemy import Connection, Engine, delete, insert, inspect, select, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from domain.application import Callcraft
@@ -32,7 +32,7 @@ from projections.decoding import EventDecoder
 from projections.handlers import agents_named, apply_event
 from projections.rebuild_scoring import score_everyone
 from projections.schema import create_all, create_deferred_indexes
-from projections.scoped import LiveFacts, rescore_touched
+from projections.scoped import LiveFacts, rescore_touched, warm_live_facts
 from projections.scoring import RulebookCache, recompute_every_agent
 from projections.tables import DERIVED_TABLES, activity, board_entries, recognitions, tracking
 
@@ -133,6 +133,45 @@ class Projector:
             ).first()
         return found is not None
 
+    def warm(self) -> bool:
+        """Keep every agent's live facts and stored period XP in memory now (a process that
+        just started), so that the first batches do not read them agent by agent: they are
+        the facts the batches keep anyway (:class:`projections.scoped.LiveFacts`, within its
+        bounds). True if kept: not while a rebuild is unfinished, nor when another projector
+        moved the position meanwhile. The tracking row is held while reading, as a batch
+        holds it, so the rows read are the read models at the position kept with them."""
+        with self._stepping:
+            self.ensure_ready()
+            old = self.position()
+            self._kept.clear()
+            try:
+                with self.engine.begin() as connection:
+                    held = connection.execute(
+                        update(tracking)
+                        .where(tracking.c.projection == self.name, tracking.c.position == old)
+                        .values(position=old)
+                    )
+                    if held.rowcount != 1 or self._marked(connection):
+                        self._kept.clear()
+                        return False
+                    warm_live_facts(connection, self._kept)
+            except BaseException:
+                self._kept.clear()
+                raise
+            self._kept.position = old
+            return True
+
+    def _marked(self, connection: Connection) -> bool:
+        """Whether a rebuild is unfinished (its rescore marker is there)."""
+        return (
+            connection.execute(
+                select(tracking.c.position).where(
+                    tracking.c.projection == rescore_marker(self.name)
+                )
+            ).first()
+            is not None
+        )
+
     # --- applying ------------------------------------------------------------------------
 
     def run_once(self) -> int:
@@ -183,14 +222,7 @@ class Projector:
             )
             if moved.rowcount != 1:
                 raise PositionMoved(f"{self.name} is no longer at {old}")
-            facts_only = (
-                connection.execute(
-                    select(tracking.c.position).where(
-                        tracking.c.projection == rescore_marker(self.name)
-                    )
-                ).first()
-                is not None
-            )
+            facts_only = self._marked(connection)
             ctx = BatchContext(connection, self.timezone)
             ctx.look_up_agents(
                 a for _, event in events for a in agents_named(event) if a is not None

@@ -69,7 +69,7 @@ from domain.streaks import StreakSummary, next_working_day, streak_summary
 from projections.boards import board_entry, refresh_boards
 from projections.bulk import bulk_delete, bulk_insert, bulk_update
 from projections.context import BatchChanges, ScoringGroup
-from projections.prepared import Sized, each, item_binds
+from projections.prepared import Prepared, Sized, each, item_binds
 from projections.scoring import (
     FACT_COLUMNS,
     PERIOD_COLUMNS,
@@ -433,6 +433,41 @@ class LiveFacts:
             for fresh in groups.values():
                 rows += fresh
             self.put(agent_id, rows)
+
+
+def warm_live_facts(connection: Connection, kept: LiveFacts) -> None:
+    """Fill ``kept`` with every agent's live recognitions and every period's ``period_xp``
+    rows as stored (as the batches would keep them; at most its bounds: whole agents and
+    whole periods only), so that a projector that just started reads none of them again
+    one agent at a time. The caller makes sure ``connection`` sees the read models at the
+    position it then gives ``kept``."""
+    kept.clear()
+    rows = Prepared(
+        select(*_LIVE_COLUMNS).where(_LIVE).order_by(r.agent_id).limit(kept.max_rows + 1)
+    ).rows(connection)
+    complete = len(rows) <= kept.max_rows  # else the last agent's rows may be cut short
+    by_agent: dict[UUID, list[Any]] = {}
+    for row in rows:
+        by_agent.setdefault(row[2], []).append(row)
+    if not complete and by_agent:
+        by_agent.popitem()
+    for agent_id, facts in by_agent.items():
+        kept.put(agent_id, [live_entry(row) for row in facts])
+    p = period_xp.c
+    most = kept.max_periods * len(_EVERY_COLUMN)
+    stored = Prepared(
+        select(*PERIOD_COLUMNS).order_by(p.agent_id, p.window, p.period_start).limit(most + 1)
+    ).rows(connection)
+    periods: dict[PeriodKey, dict[PeriodRowKey, dict[str, Any]]] = {}
+    for row in stored:
+        window, start, competency, agent_id, _ = row
+        periods.setdefault((window, start, agent_id), {})[(window, start, competency, agent_id)] = (
+            dict(zip(PERIOD_NAMES, row, strict=True))
+        )
+    if len(stored) > most and periods:
+        periods.popitem()
+    for period, found in list(periods.items())[: kept.max_periods]:
+        kept.put_periods(period, found)
 
 
 def _counted_before(row: Sequence[Any], batch: BatchChanges) -> bool:
@@ -1023,14 +1058,11 @@ def _statuses(
                 unknown.append(agent_id)
             else:
                 received[agent_id] = found
-    for chunk in chunks(unknown):
-        read: dict[UUID, list[Any]] = {agent_id: [] for agent_id in chunk}
-        for row in _LIVE_FACTS.rows(connection, _agents_in(chunk)):
-            read[row[2]].append(live_entry(row))
-        received.update(read)
-        if kept is not None:
-            for agent_id, rows in read.items():
-                kept.put(agent_id, rows)
+    read = read_live_facts(connection, unknown)
+    received.update(read)
+    if kept is not None:
+        for agent_id, rows in read.items():
+            kept.put(agent_id, rows)
     kudos = {
         agent_id
         for index, agents_of in again.items()
@@ -1055,6 +1087,15 @@ def _statuses(
             history, lines = histories[agent_id]
             statuses[(agent_id, index)] = evaluate_badge(definition, history, lines, tz)
     return statuses
+
+
+def read_live_facts(connection: Connection, agent_ids: Sequence[UUID]) -> dict[UUID, list[Any]]:
+    """Each agent's live recognitions received, as :class:`LiveFacts` keeps them."""
+    read: dict[UUID, list[Any]] = {agent_id: [] for agent_id in agent_ids}
+    for chunk in chunks(agent_ids):
+        for row in _LIVE_FACTS.rows(connection, _agents_in(chunk)):
+            read[row[2]].append(live_entry(row))
+    return read
 
 
 _LIVE_FACTS = Sized(

@@ -11,12 +11,15 @@ from typing import Any
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from sqlalchemy import insert
 
 from domain.facts import RecognitionKind
 from projections import projector as projector_module
 from projections.asof_index import refresh_points
-from projections.projector import Projector
+from projections.projector import Projector, rescore_marker
 from projections.rebuild import rebuild
+from projections.scoped import read_live_facts
+from projections.tables import tracking
 from tests.conftest import Database
 from tests.reference_model import (
     Command,
@@ -33,9 +36,10 @@ from tests.strategies import on_a_database, timezones
 
 PROPERTY = on_a_database(15)
 
-STEPS = ("nothing", "first", "first", "first", "second", "fails", "rebuild")
+STEPS = ("nothing", "first", "first", "first", "second", "fails", "rebuild", "warm")
 """After a command: no projection, the first projector's catch-up (most often), the second
-projector's, a batch of the first that fails after its rescore, or a rebuild."""
+projector's, a batch of the first that fails after its rescore, a rebuild, or the first
+projector warming what it keeps (as a projector process does at start)."""
 
 
 class Failed(Exception):
@@ -49,6 +53,7 @@ class Failed(Exception):
     steps=st.lists(st.sampled_from(STEPS), min_size=40, max_size=40),
     batch_size=st.integers(1, 6),
     max_periods=st.sampled_from([1, 1000]),
+    max_rows=st.sampled_from([2, 200_000]),
 )
 def test_what_a_projector_keeps_between_batches_never_differs_from_a_rebuild(
     database: Database,
@@ -58,6 +63,7 @@ def test_what_a_projector_keeps_between_batches_never_differs_from_a_rebuild(
     steps: list[str],
     batch_size: int,
     max_periods: int,
+    max_rows: int,
 ) -> None:
     failing: list[bool] = []
     refresh = refresh_points
@@ -72,6 +78,7 @@ def test_what_a_projector_keeps_between_batches_never_differs_from_a_rebuild(
         world = World(app)
         first = Projector(app, engine, timezone=timezone, batch_size=batch_size)
         first._kept.max_periods = max_periods
+        first._kept.max_rows = max_rows
         second = Projector(app, engine, timezone=timezone, batch_size=batch_size + 1)
         for index, command in enumerate(history):
             world.run(command)
@@ -90,6 +97,8 @@ def test_what_a_projector_keeps_between_batches_never_differs_from_a_rebuild(
                     failing.clear()
             elif step == "rebuild":
                 rebuild(app, engine, timezone=timezone, batch_size=batch_size + 2)
+            elif step == "warm":
+                first.warm()
         first.catch_up()
         assert first.position() == app.recorder.max_notification_id()
 
@@ -129,3 +138,38 @@ def test_a_batch_that_failed_after_its_rescore_leaves_nothing_kept(
         incremental = dump_read_models(engine)
         rebuild(app, engine, timezone=UTC)
         assert dump_read_models(engine) == incremental
+
+
+def test_warming_keeps_what_a_cold_batch_reads_and_nothing_during_a_rebuild(
+    database: Database,
+) -> None:
+    """Warmed, a projector keeps each agent's live facts as the batches read them; while a
+    rebuild is unfinished it keeps nothing (the points are not scored yet)."""
+    with fresh_database(database.kind) as db, opened(db) as (app, engine):
+        world = World(app)
+        for agent in (0, 1):
+            world.run(Enrol(agent=agent, team=0, quarters_before=4 * 24 * 10))
+            world.run(Record(RecognitionKind.TRAINING_COMPLETED, agent, ("teamwork",), fraction=50))
+            world.run(Record(RecognitionKind.INITIATIVE_TAKEN, agent, ("leadership",), fraction=80))
+        projector = Projector(app, engine, timezone=UTC)
+        projector.catch_up()
+        assert projector.warm()
+        kept = projector._kept
+        assert kept.position == projector.position()
+        agent_ids = [world.agent_id(0), world.agent_id(1)]
+        warmed = {a: sorted(map(repr, kept.get(a) or ())) for a in agent_ids}
+        kept.clear()
+        with engine.connect() as connection:
+            cold = {
+                a: sorted(map(repr, rows))
+                for a, rows in read_live_facts(connection, agent_ids).items()
+            }
+        assert warmed == cold
+        assert all(len(rows) == 2 for rows in cold.values())
+
+        with engine.begin() as connection:
+            connection.execute(
+                insert(tracking).values(projection=rescore_marker("callcraft"), position=0)
+            )
+        assert not projector.warm()
+        assert projector._kept.position is None
