@@ -40,6 +40,15 @@ def sqlalchemy_url(url: str) -> str:
     return url
 
 
+READ_MODEL_CHECKPOINT_PAGES = 10_000
+"""SQLite copies the read models' WAL back into their file (and syncs it) once it holds this
+many pages (40 MB), rather than at SQLite's 1,000: one live batch writes about 2,000 pages —
+the leaderboard indexes are updated all over —, so at 1,000 every batch's commit checkpointed
+and waited for the sync (75 ms of 80 on this machine); now one commit in about five does, and
+copies each page rewritten meanwhile once. What a power cut may lose is still the last
+transactions, which the projector applies again from the log."""
+
+
 def build_read_engine(url: str, *, schema: str | None = None) -> Engine:
     """The read models' engine. SQLite: WAL, NORMAL sync (read models can always be
     rebuilt from the log), a busy timeout. PostgreSQL: an optional schema on the search path."""
@@ -52,6 +61,7 @@ def build_read_engine(url: str, *, schema: str | None = None) -> Engine:
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.execute(f"PRAGMA wal_autocheckpoint={READ_MODEL_CHECKPOINT_PAGES}")
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.close()
 
