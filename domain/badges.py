@@ -80,7 +80,7 @@ class MetricStep:
 
 
 def _ordered(recognitions: Iterable[Recognition]) -> list[Recognition]:
-    return sorted(recognitions, key=lambda r: (*r.order_key, r.recording_id))
+    return sorted(recognitions, key=lambda r: (r.occurred_at, r.sequence, r.recording_id))
 
 
 def matches_count(metric: CountMetric, recognition: Recognition) -> bool:
@@ -102,7 +102,9 @@ def matches_count(metric: CountMetric, recognition: Recognition) -> bool:
 
 def _count_steps(metric: CountMetric, received: Sequence[Recognition]) -> list[MetricStep]:
     return [
-        MetricStep(r.order_key, 1, (r.recording_id,)) for r in received if matches_count(metric, r)
+        MetricStep((r.occurred_at, r.sequence), 1, (r.recording_id,))
+        for r in received
+        if matches_count(metric, r)
     ]
 
 
@@ -179,15 +181,20 @@ def _competency_xp_steps(
 
 
 def order_keys(received: Iterable[Recognition]) -> dict[UUID, tuple[datetime, int]]:
-    return {r.recording_id: r.order_key for r in received}
+    return {r.recording_id: (r.occurred_at, r.sequence) for r in received}  # each order_key
 
 
 @dataclass
-class _Ordered:
-    """One agent's recognitions received, sorted once for every badge of a rulebook."""
+class OrderedReceived:
+    """One agent's recognitions received, sorted once for every badge of a rulebook
+    (:meth:`of`), to pass to each :func:`evaluate_badge` of that agent."""
 
     received: list[Recognition]
     _order: dict[UUID, tuple[datetime, int]] | None = None
+
+    @classmethod
+    def of(cls, history: AgentHistory) -> OrderedReceived:
+        return cls(_ordered(history.received))
 
     @property
     def order(self) -> dict[UUID, tuple[datetime, int]]:
@@ -201,11 +208,11 @@ def metric_steps(
     history: AgentHistory,
     lines: Sequence[XpLine],
     tz: tzinfo = UTC,
-    ordered: _Ordered | None = None,
+    ordered: OrderedReceived | None = None,
 ) -> list[MetricStep]:
     """The growth of ``metric`` over the history, in ``order_key`` order."""
     if ordered is None:
-        ordered = _Ordered(_ordered(history.received))
+        ordered = OrderedReceived.of(history)
     if isinstance(metric, CountMetric):
         return _count_steps(metric, ordered.received)
     if isinstance(metric, ComebackMetric):
@@ -220,7 +227,7 @@ def evaluate_badge(
     history: AgentHistory,
     lines: Sequence[XpLine],
     tz: tzinfo = UTC,
-    ordered: _Ordered | None = None,
+    ordered: OrderedReceived | None = None,
 ) -> BadgeStatus:
     return status_from_steps(
         definition, metric_steps(definition.metric, history, lines, tz, ordered)
@@ -270,7 +277,7 @@ def evaluate_badges(
     tz: tzinfo = UTC,
 ) -> tuple[BadgeStatus, ...]:
     """The status of every badge defined, in the rulebook's order."""
-    ordered = _Ordered(_ordered(history.received))
+    ordered = OrderedReceived.of(history)
     return tuple(evaluate_badge(d, history, lines, tz, ordered) for d in definitions)
 
 

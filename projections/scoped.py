@@ -50,7 +50,7 @@ from sqlalchemy import (
     true,
 )
 
-from domain.badges import BadgeStatus, evaluate_badge, matches_count
+from domain.badges import BadgeStatus, OrderedReceived, evaluate_badge, matches_count
 from domain.competencies import ALL_COMPETENCIES, Competency
 from domain.facts import AgentHistory, Recognition, RecognitionKind
 from domain.levels import level_for
@@ -1073,19 +1073,19 @@ def _statuses(
     for chunk in chunks(sorted(kudos)):
         for row in _KUDOS_GIVEN_FACTS.rows(connection, _agents_in(chunk)):
             given.setdefault(row[9], []).append(recognition_from_row(row))
-    histories: dict[UUID, tuple[AgentHistory, list[XpLine]]] = {}
+    histories: dict[UUID, tuple[AgentHistory, list[XpLine], OrderedReceived]] = {}
     for agent_id in needed:
         entries = received.get(agent_id, [])
         facts = tuple(entry[1] for entry in entries)
         lines = [entry[2] for entry in entries]
         history = AgentHistory(agent_id, facts, tuple(given.get(agent_id, ())))
-        histories[agent_id] = (history, lines)
+        histories[agent_id] = (history, lines, OrderedReceived.of(history))
     statuses: dict[tuple[UUID, int], BadgeStatus] = {}
     for index, agents_of in again.items():
         definition = definitions[index]
         for agent_id in agents_of:
-            history, lines = histories[agent_id]
-            statuses[(agent_id, index)] = evaluate_badge(definition, history, lines, tz)
+            history, lines, ordered = histories[agent_id]
+            statuses[(agent_id, index)] = evaluate_badge(definition, history, lines, tz, ordered)
     return statuses
 
 

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from hypothesis import given
 
-from domain.badges import BadgeStatus, evaluate_badge, tier_rank
+from domain.badges import BadgeStatus, OrderedReceived, evaluate_badge, tier_rank
 from domain.competencies import Competency
 from domain.facts import AgentHistory, FeedbackKind, Recognition, RecognitionKind
 from domain.rulebook import (
@@ -215,6 +215,17 @@ def test_earned_tiers_agree_with_progress_and_thresholds(
                 assert len(award.evidence) == thresholds[award.tier]
         if status.next_tier is not None:
             assert status.next_threshold == thresholds[status.next_tier] > status.progress
+
+
+@given(agent_histories(), rulebook_histories())
+def test_one_sort_of_the_history_shared_by_every_badge_changes_no_status(
+    history: AgentHistory, rules: RulebookHistory
+) -> None:
+    lines = score_agent(history, rules, UTC).lines
+    shared = OrderedReceived.of(history)
+    for definition in rules.latest.badges:
+        alone = evaluate_badge(definition, history, lines, UTC)
+        assert evaluate_badge(definition, history, lines, UTC, shared) == alone
 
 
 @given(agent_histories(), agent_histories(max_given=0))
