@@ -47,7 +47,6 @@ from sqlalchemy import (
     literal,
     or_,
     select,
-    true,
 )
 
 from domain.badges import BadgeStatus, OrderedReceived, evaluate_badge, matches_count
@@ -107,17 +106,17 @@ def rescore_touched(
     groups: Iterable[ScoringGroup],
     history: RulebookHistory,
     tz: tzinfo,
-    changes: BatchChanges | None = None,
+    changes: BatchChanges,
     kept: LiveFacts | None = None,
 ) -> int:
     """Bring the derived rows of ``agent_ids`` in line, rescoring the points of ``groups``
     only (every other group's stored points are up to date). Returns the agents done.
 
-    ``changes``, when given, says what the batch recorded and retracted (and whose directory
-    entry it wrote): then the badges' values and the active days follow from the stored rows
-    and the touched groups, without reading the agents' other facts, and the agents' board
-    entries are brought in line too (:func:`projections.boards.refresh_boards` need not be
-    called for them). ``kept``: the live facts kept between batches (:class:`LiveFacts`,
+    ``changes`` says what the batch recorded and retracted (and whose directory entry it
+    wrote): the badges' values and the active days follow from the stored rows and the
+    touched groups, without reading the agents' other facts, and the agents' board entries
+    are brought in line too (:func:`projections.boards.refresh_boards` need not be called
+    for them). ``kept``: the live facts kept between batches (:class:`LiveFacts`,
     valid at the position this batch starts from), brought in line with this batch."""
     by_agent: dict[UUID, set[ScoringGroup]] = {}
     for group in groups:
@@ -193,7 +192,7 @@ def _rescore_chunk(
     history: RulebookHistory,
     tz: tzinfo,
     givers: Mapping[UUID, date],
-    changes: BatchChanges | None,
+    changes: BatchChanges,
     kept: LiveFacts | None,
 ) -> int:
     directory = _directory_of(connection, chunk)
@@ -224,8 +223,7 @@ def _rescore_chunk(
         )
     write_profiles(connection, present, directory, scores, existing=profiles)
     moved = _write_periods(connection, rescored.deltas, sums, kept)
-    if changes is not None:
-        _write_boards(connection, present, directory, changes, moved)
+    _write_boards(connection, present, directory, changes, moved)
     return len(present)
 
 
@@ -240,19 +238,17 @@ class Rescored:
     """What rescoring the touched groups changed, per agent."""
 
     deltas: dict[UUID, DayDeltas] = field(default_factory=dict)
-    days: dict[UUID, set[date]] = field(default_factory=dict)  # the touched groups' days
-    retracted: set[UUID] = field(default_factory=set)  # a touched group holds a retraction
     facts: dict[UUID, list[tuple[date, Recognition]]] = field(default_factory=dict)
     """Every recognition of the agent's touched groups (retracted or not), with its day."""
-    counted: dict[UUID, list[tuple[Recognition, int]]] | None = None
-    """With the batch's changes known: the recognitions of the touched groups that the
-    batch made count (+1: recorded) or stop counting (-1: retracted)."""
+    counted: dict[UUID, list[tuple[Recognition, int]]] = field(default_factory=dict)
+    """The recognitions of the touched groups that the batch made count (+1: recorded) or
+    stop counting (-1: retracted)."""
     fresh: dict[UUID, dict[tuple[date, str], list[Any]]] = field(default_factory=dict)
     """Per agent and touched (day, kind): the group's live rows (of :data:`_LIVE_COLUMNS`)
     with their points as rescored, as :func:`live_entry` makes them."""
-    active: dict[UUID, tuple[set[date], set[date]]] | None = None
-    """With the batch's changes known: per agent, the touched days that became active (a
-    first live recognition) and the ones that stopped being active."""
+    active: dict[UUID, tuple[set[date], set[date]]] = field(default_factory=dict)
+    """Per agent, the touched days that became active (a first live recognition) and the
+    ones that stopped being active."""
 
 
 def _rescore_groups(
@@ -260,19 +256,15 @@ def _rescore_groups(
     groups: set[ScoringGroup],
     history: RulebookHistory,
     tz: tzinfo,
-    batch: BatchChanges | None = None,
+    batch: BatchChanges,
     *,
     keep: bool = False,
 ) -> Rescored:
     """Score the touched groups again, and say by how much each day's XP changed;
     ``keep``: also give each group's live rows now (``fresh``, for :class:`LiveFacts`)."""
     outcome = Rescored()
-    if batch is not None:
-        outcome.counted, outcome.active = {}, {}
     if not groups:
         return outcome
-    for agent_id, day, _ in groups:
-        outcome.days.setdefault(agent_id, set()).add(day)
     pairs = sorted({(g[0], g[1]) for g in groups})
     members: dict[ScoringGroup, list[Any]] = {}
     live_on: dict[tuple[UUID, date], tuple[bool, bool]] = {}  # (before, now) per touched day
@@ -281,17 +273,15 @@ def _rescore_groups(
             group = (row[2], row[-1], row[3])  # agent, local day, kind
             if group in groups:
                 members.setdefault(group, []).append(row)
-            if batch is not None:
-                before, now = live_on.get((row[2], row[-1]), (False, False))
-                live_on[(row[2], row[-1])] = (
-                    before or _counted_before(row, batch),
-                    now or not row[RETRACTED],
-                )
-    if outcome.active is not None:
-        for (agent_id, day), (before, now) in live_on.items():
-            if before != now:
-                added, removed = outcome.active.setdefault(agent_id, (set(), set()))
-                (added if now else removed).add(day)
+            before, now = live_on.get((row[2], row[-1]), (False, False))
+            live_on[(row[2], row[-1])] = (
+                before or _counted_before(row, batch),
+                now or not row[RETRACTED],
+            )
+    for (agent_id, day), (before, now) in live_on.items():
+        if before != now:
+            added, removed = outcome.active.setdefault(agent_id, (set(), set()))
+            (added if now else removed).add(day)
     changes: list[dict[str, Any]] = []
     if keep:
         for group in groups:
@@ -300,14 +290,11 @@ def _rescore_groups(
     for (agent_id, day, kind), rows in members.items():
         facts = [recognition_from_row(row) for row in rows]
         outcome.facts.setdefault(agent_id, []).extend((day, f) for f in facts)
-        if batch is not None and outcome.counted is not None:
-            for fact, row in zip(facts, rows, strict=True):
-                moved = int(not row[RETRACTED]) - int(_counted_before(row, batch))
-                if moved:
-                    outcome.counted.setdefault(agent_id, []).append((fact, moved))
+        for fact, row in zip(facts, rows, strict=True):
+            moved = int(not row[RETRACTED]) - int(_counted_before(row, batch))
+            if moved:
+                outcome.counted.setdefault(agent_id, []).append((fact, moved))
         live = tuple(f for f, row in zip(facts, rows, strict=True) if not row[RETRACTED])
-        if len(live) < len(rows):
-            outcome.retracted.add(agent_id)
         found = point_changes(rows, score_lines(live, history, tz))
         scored = {change["b_recording_id"]: change for change in found}
         if keep:
@@ -567,11 +554,11 @@ def _streaks(
     working_days: Collection[int],
     kept: LiveFacts | None = None,
 ) -> dict[UUID, StreakSummary]:
-    """Each agent's streak. An agent's active days change only on its touched days; when
-    those only gained recognitions and none lies before the stored last active day (the
-    live case: recognitions of today), the stored streak is extended by them; otherwise the
-    agent's active days are read. With the batch's changes known, only the touched days
-    that became (or stopped being) active count: none, and the stored streak stands."""
+    """Each agent's streak. An agent's active days change only on the touched days that
+    became (or stopped being) active: when they only gained days and none lies before the
+    stored last active day (the live case: recognitions of today), the stored streak is
+    extended by them (none: it stands); otherwise, or without a stored streak, the agent's
+    active days are read."""
     stored = {
         agent_id: StreakSummary(p["best_streak"], p["streak_run"], p["last_active_day"])
         for agent_id, p in profiles.items()
@@ -580,26 +567,17 @@ def _streaks(
     again: list[UUID] = []
     for agent_id in present:
         before = stored.get(agent_id)
-        days = rescored.days.get(agent_id)
-        if before is not None and rescored.active is not None:
-            added, removed = rescored.active.get(agent_id, (set(), set()))
-            added = {d for d in added if d.isoweekday() in working_days}
-            if any(d.isoweekday() in working_days for d in removed) or (
-                added and before.last_active_day is not None and min(added) < before.last_active_day
-            ):
-                again.append(agent_id)
-            else:
-                streaks[agent_id] = _extended(before, sorted(added), working_days)
-        elif before is not None and not days:
-            streaks[agent_id] = before
-        elif (
-            before is None
-            or agent_id in rescored.retracted
-            or (before.last_active_day is not None and min(days or ()) < before.last_active_day)
+        if before is None:
+            again.append(agent_id)
+            continue
+        added, removed = rescored.active.get(agent_id, (set(), set()))
+        added = {d for d in added if d.isoweekday() in working_days}
+        if any(d.isoweekday() in working_days for d in removed) or (
+            added and before.last_active_day is not None and min(added) < before.last_active_day
         ):
             again.append(agent_id)
         else:
-            streaks[agent_id] = _extended(before, sorted(days or ()), working_days)
+            streaks[agent_id] = _extended(before, sorted(added), working_days)
     if again:
         active: dict[UUID, list[date]] = {}
         if kept is not None:
@@ -820,10 +798,7 @@ def _write_badges(
             first = _first_counted(definition.metric, facts, given)
             if first is not None:
                 since[(agent_id, index)] = first
-    if rescored.counted is None:
-        totals = _metric_totals(connection, since, definitions)
-    else:
-        totals = _totals_by_change(connection, since, definitions, existing, rescored, sums)
+    totals = _totals_by_change(connection, since, definitions, existing, rescored, sums)
     progress: list[dict[str, Any]] = []
     again: dict[int, list[UUID]] = {}  # definition (by index) -> agents whose steps to read
     for agent_id in present:
@@ -898,35 +873,6 @@ def _still_standing(stored: Sequence[Any], total: int, since: date, tz: tzinfo) 
     return following is None or total < following
 
 
-def _metric_totals(
-    connection: Connection,
-    wanted: Mapping[tuple[UUID, int], object],
-    definitions: Sequence[BadgeDefinition],
-) -> dict[tuple[UUID, int], int]:
-    """The values of the ``wanted`` (agent, definition index) metrics (comebacks aside)."""
-    if not wanted:
-        return {}
-    present = sorted({agent_id for agent_id, _ in wanted})
-    counted = _counted(definitions)
-    totals: dict[tuple[UUID, int], int] = {}
-    for chunk in chunks(present):
-        items = _agents_in(chunk)
-        if counted:
-            for agent_id, *values in _totals_query(definitions).rows(connection, items):
-                for index, value in zip(counted, values, strict=True):
-                    totals[(agent_id, index)] = int(value or 0)
-        kudos = [
-            index
-            for index, definition in enumerate(definitions)
-            if isinstance(definition.metric, KudosMetric)
-        ]
-        if kudos:
-            for giver, given in _KUDOS_GIVEN.rows(connection, items):
-                for index in kudos:
-                    totals[(giver, index)] = totals.get((giver, index), 0) + int(given)
-    return {key: value for key, value in totals.items() if key in wanted}
-
-
 def _totals_by_change(
     connection: Connection,
     wanted: Mapping[tuple[UUID, int], object],
@@ -935,12 +881,13 @@ def _totals_by_change(
     rescored: Rescored,
     sums: Mapping[UUID, XpSums],
 ) -> dict[tuple[UUID, int], int]:
-    """:func:`_metric_totals` without summing the agents' facts: a count is the stored
+    """The values of the ``wanted`` (agent, definition index) metrics (comebacks aside),
+    without summing the agents' facts: a count is the stored
     row's value moved by the recognitions the batch made count or stop counting, XP in a
     competency is the agent's XP there; only kudos (given ones lie in other agents' groups)
     are counted in the database. A wanted value without a stored row is left out: its
     steps are read anyway."""
-    counted = rescored.counted or {}
+    counted = rescored.counted
     totals: dict[tuple[UUID, int], int] = {}
     kudos: list[tuple[UUID, int]] = []
     for agent_id, index in wanted:
@@ -982,45 +929,6 @@ def _kudos_per(column: ColumnElement[Any]) -> Sized:
 
 _KUDOS_RECEIVED = _kudos_per(r.agent_id)
 _KUDOS_GIVEN = _kudos_per(r.from_agent)
-
-
-def _counted(definitions: Sequence[BadgeDefinition]) -> list[int]:
-    """The definitions (by index) whose value one aggregate over the recognitions received
-    gives: all but comebacks."""
-    return [
-        index
-        for index, definition in enumerate(definitions)
-        if not isinstance(definition.metric, ComebackMetric)
-    ]
-
-
-def _amount(metric: Any) -> ColumnElement[Any]:
-    """What a recognition received adds to ``metric`` (0 when it does not count)."""
-    if isinstance(metric, KudosMetric):
-        return case((r.kind == _KUDOS, 1), else_=0)
-    if isinstance(metric, CompetencyXpMetric):
-        return case((and_(r.points > 0, _credits(metric.competency)), r.points), else_=0)
-    assert isinstance(metric, CountMetric)
-    return case((and_(true(), *_count_filters(metric)), 1), else_=0)
-
-
-_TOTALS: dict[tuple[BadgeDefinition, ...], Sized] = {}
-
-
-def _totals_query(definitions: Sequence[BadgeDefinition]) -> Sized:
-    """Per agent, the value of every definition of :func:`_counted` (kudos received only)."""
-    key = tuple(definitions)
-    found = _TOTALS.get(key)
-    if found is None:
-        sums = [func.sum(_amount(definitions[index].metric)) for index in _counted(key)]
-        found = _TOTALS[key] = Sized(
-            lambda n: (
-                select(r.agent_id, *sums)
-                .where(r.agent_id.in_(each(n, r.agent_id)), _LIVE)
-                .group_by(r.agent_id)
-            )
-        )
-    return found
 
 
 _LIGHT = Sized(
@@ -1106,19 +1014,3 @@ _KUDOS_GIVEN_FACTS = Sized(
         r.from_agent.in_(each(n, r.from_agent)), r.kind == _KUDOS, _LIVE
     )
 )
-
-
-def _count_filters(metric: CountMetric) -> list[ColumnElement[bool]]:
-    """:func:`domain.badges.matches_count` in SQL."""
-    filters: list[ColumnElement[bool]] = []
-    if metric.kinds:
-        filters.append(or_(*(r.kind == k.value for k in metric.kinds)))
-    if metric.competencies:
-        filters.append(or_(*(_credits(c) for c in metric.competencies)))
-    if metric.feedback_kind is not None:
-        filters.append(r.feedback_kind == metric.feedback_kind.value)
-    if metric.min_rating is not None:
-        filters.append(r.rating >= metric.min_rating)
-    if metric.min_score is not None:
-        filters.append(r.score >= metric.min_score)
-    return filters

@@ -20,7 +20,7 @@ from domain.rulebook import (
     rulebook_to_data,
 )
 from projections import scoped
-from projections.boards import refresh_boards, refresh_every_board
+from projections.boards import refresh_every_board
 from projections.context import BatchChanges
 from projections.schema import create_all
 from projections.scoring import recompute_every_agent
@@ -118,23 +118,18 @@ def _rescore(
     groups: set[Any],
     rulebooks: RulebookHistory,
     timezone: tzinfo,
-    known_changes: bool,
     recorded: list[Recognition],
     retracted: list[Recognition],
     kept: scoped.LiveFacts | None = None,
 ) -> None:
     """A batch's rescore as the projector runs it: told what the batch recorded and
-    retracted (with the live facts it keeps between batches), or not told, and the board
-    entries refreshed afterwards."""
-    if known_changes:
-        changes = BatchChanges(
-            recorded={r.recording_id for r in recorded},
-            retracted={r.recording_id for r in retracted},
-        )
-        scoped.rescore_touched(connection, dirty, groups, rulebooks, timezone, changes, kept)
-    else:
-        scoped.rescore_touched(connection, dirty, groups, rulebooks, timezone)
-        refresh_boards(connection, dirty)
+    retracted (with the live facts it keeps between batches, if any); it keeps the board
+    entries itself."""
+    changes = BatchChanges(
+        recorded={r.recording_id for r in recorded},
+        retracted={r.recording_id for r in retracted},
+    )
+    scoped.rescore_touched(connection, dirty, groups, rulebooks, timezone, changes, kept)
 
 
 @PROPERTY
@@ -147,7 +142,6 @@ def _rescore(
     later=st.lists(st.booleans(), min_size=48, max_size=48),
     retracted=st.lists(st.booleans(), min_size=48, max_size=48),
     spans_per_query=st.sampled_from([1, 2, scoped.SPANS_PER_QUERY]),
-    known_changes=st.booleans(),
 )
 def test_rescoring_the_touched_groups_equals_scoring_every_agent_again(
     database: Database,
@@ -157,10 +151,7 @@ def test_rescoring_the_touched_groups_equals_scoring_every_agent_again(
     later: list[bool],
     retracted: list[bool],
     spans_per_query: int,
-    known_changes: bool,
 ) -> None:
-    """``known_changes``: the rescore is told what the batch recorded and retracted (as the
-    projector tells it), and keeps the board entries itself."""
     everything = [*history.received, *history.kudos_given]
     first = [r for i, r in enumerate(everything) if not later[i % len(later)]]
     second = [r for i, r in enumerate(everything) if later[i % len(later)]]
@@ -201,9 +192,7 @@ def test_rescoring_the_touched_groups_equals_scoring_every_agent_again(
                 dirty = {r.agent_id for r in touched} | {
                     r.from_agent for r in touched if r.from_agent
                 }
-                _rescore(
-                    connection, dirty, groups, rulebooks, timezone, known_changes, second, gone
-                )
+                _rescore(connection, dirty, groups, rulebooks, timezone, second, gone)
                 rescored = _derived(connection)
 
                 for table in DERIVED_TABLES:
@@ -230,7 +219,6 @@ def test_rescoring_the_touched_groups_equals_scoring_every_agent_again(
     in_order=st.booleans(),
     batch_of=st.lists(st.integers(0, 3), min_size=48, max_size=48),
     retracted_in=st.lists(st.none() | st.integers(0, 3), min_size=48, max_size=48),
-    known_changes=st.booleans(),
     max_rows=st.sampled_from([0, 5, 1000]),
     max_periods=st.sampled_from([0, 1, 3, 1000]),
 )
@@ -242,7 +230,6 @@ def test_scoped_batch_after_scoped_batch_equals_scoring_every_agent_again(
     in_order: bool,
     batch_of: list[int],
     retracted_in: list[int | None],
-    known_changes: bool,
     max_rows: int,
     max_periods: int,
 ) -> None:
@@ -302,7 +289,6 @@ def test_scoped_batch_after_scoped_batch_equals_scoring_every_agent_again(
                         groups,
                         rulebooks,
                         timezone,
-                        known_changes,
                         new,
                         gone,
                         kept,
