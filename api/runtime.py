@@ -18,6 +18,7 @@ from domain.application import Callcraft
 from projections.integrity import Integrity
 from projections.projector import Progress, Projector
 from projections.sealer import Sealer
+from projections.wal_checkpointer import WalCheckpointer
 
 log = logging.getLogger("callcraft.projector")
 STOP_TIMEOUT_SECONDS = 30.0
@@ -86,6 +87,7 @@ class Runtime:
     chain_sealer: Sealer | None = field(default=None)
     chain_integrity: Integrity | None = field(default=None)
     thread: ProjectorThread | None = field(default=None)
+    checkpointer: WalCheckpointer | None = field(default=None)
 
     @property
     def sealer(self) -> Sealer:
@@ -123,6 +125,8 @@ class Runtime:
     def close(self) -> None:
         if self.thread is not None:
             self.thread.stop()
+        if self.checkpointer is not None:
+            self.checkpointer.stop()
         self.read_engine.dispose()
         if self.chain_integrity is not None:
             self.chain_integrity.engine.dispose()
@@ -145,8 +149,13 @@ def open_runtime(
     if publish_default_rulebook:
         app.ensure_default_rulebook(now=now or datetime.now(UTC))
     engine = build_read_engine(settings.effective_read_database_url, schema=schema)
+    checkpointer = WalCheckpointer.for_engine(engine)  # a thread from the first batch on
     projector = Projector(
-        app, engine, timezone=settings.zone, batch_size=settings.projector_batch_size
+        app,
+        engine,
+        timezone=settings.zone,
+        batch_size=settings.projector_batch_size,
+        after_commit=checkpointer.committed,
     )
     projector.ensure_ready()
     chain_engine = build_event_store_engine(settings.database_url, schema=schema)
@@ -168,4 +177,5 @@ def open_runtime(
         projector=projector,
         chain_sealer=sealer,
         chain_integrity=integrity,
+        checkpointer=checkpointer,
     )

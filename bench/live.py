@@ -32,6 +32,7 @@ from bench.places import Place
 from domain.application import Callcraft
 from domain.recordings import RecordRecognition
 from projections.projector import Projector
+from projections.wal_checkpointer import WalCheckpointer
 
 
 @dataclass(frozen=True)
@@ -142,7 +143,8 @@ def live_lag(
     commands = [command_for(row) for row in rows]
 
     def run() -> LiveLag:
-        projector = Projector(app, engine, timezone=UTC)
+        checkpointer = WalCheckpointer.for_engine(engine)  # as `callcraft serve`'s runtime has
+        projector = Projector(app, engine, timezone=UTC, after_commit=checkpointer.committed)
         projector.catch_up()
         visible: list[tuple[int, float]] = []  # (position, when it became visible)
         thread = ProjectorThread(
@@ -159,6 +161,7 @@ def live_lag(
                 time.sleep(0.01)
         finally:
             thread.stop()
+            checkpointer.stop()
         return LiveLag(_lags(committed, visible), reached)
 
     return run

@@ -19,12 +19,14 @@ from api.bootstrap import build_read_engine
 from api.store import event_store_env
 from domain.application import Callcraft
 from projections.projector import Projector
+from projections.wal_checkpointer import WalCheckpointer
 
 
 def main(database_url: str, read_url: str, schema: str | None, poll_seconds: float) -> None:
     app = Callcraft(env=event_store_env(database_url, schema=schema))
     engine = build_read_engine(read_url, schema=schema)
-    projector = Projector(app, engine, timezone=UTC)
+    checkpointer = WalCheckpointer.for_engine(engine)  # as `callcraft project`'s runtime has
+    projector = Projector(app, engine, timezone=UTC, after_commit=checkpointer.committed)
     projector.catch_up()
     projector.warm()  # as `callcraft project` does at start
     stop = threading.Event()
@@ -40,6 +42,7 @@ def main(database_url: str, read_url: str, schema: str | None, poll_seconds: flo
             print(f"{projector.position()} {time.monotonic()}", flush=True)
         else:
             stop.wait(poll_seconds)
+    checkpointer.stop()
     engine.dispose()
     app.close()
 

@@ -65,8 +65,11 @@ class Projector:
         name: str = "callcraft",
         after_each_event: EventHook | None = None,
         until: int | None = None,
+        after_commit: Callable[[], None] | None = None,
     ) -> None:
-        """``until``: apply the log only up to that notification id (a replay check)."""
+        """``until``: apply the log only up to that notification id (a replay check).
+        ``after_commit``: called after each batch's transaction commits (it must not wait:
+        :class:`projections.wal_checkpointer.WalCheckpointer.committed`)."""
         if batch_size < 1:
             raise ValueError("batch_size must be at least 1")
         self.app = app
@@ -76,6 +79,7 @@ class Projector:
         self.name = name
         self.after_each_event = after_each_event
         self.until = until
+        self.after_commit = after_commit
         self._rulebooks = RulebookCache()
         self._decoder = EventDecoder(app.mapper)
         self._kept = LiveFacts()
@@ -209,7 +213,7 @@ class Projector:
             self._kept.clear()  # it may hold rows of the batch rolled back
             raise
         self._kept.position = new
-        self._announce()
+        self._committed()
         return len(events), True
 
     def _apply(self, old: int, new: int, events: list[tuple[int, Any]]) -> None:
@@ -283,7 +287,7 @@ class Projector:
             connection.execute(delete(asof_points))
             score_everyone(connection, history, self.timezone)
             create_deferred_indexes(connection)  # the derived tables' and the event log's
-        self._announce()
+        self._committed()
 
     def catch_up(self, progress: Progress | None = None) -> int:
         """Apply batches until the log is drained; return how many events this call applied."""
@@ -321,6 +325,11 @@ class Projector:
         self._woken.clear()
 
     # --- read-your-writes ----------------------------------------------------------------
+
+    def _committed(self) -> None:
+        self._announce()
+        if self.after_commit is not None:
+            self.after_commit()
 
     def _announce(self) -> None:
         with self._advanced:

@@ -1,0 +1,151 @@
+"""The read models' WAL is checkpointed by a thread after each batch, not inside the
+projector's commits; it stays about one batch long, and a failing checkpoint is logged."""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Column, Integer, LargeBinary, MetaData, Table, create_engine, text
+
+from api.bootstrap import READ_MODEL_CHECKPOINT_PAGES, build_read_engine
+from domain.agents import Agent
+from projections.projector import Projector
+from projections.wal_checkpointer import WalCheckpointer
+from tests.conftest import Database
+from tests.reference_model import opened
+
+metadata = MetaData()
+blobs = Table("blobs", metadata, Column("k", Integer, primary_key=True), Column("v", LargeBinary))
+WAIT = 60.0
+BATCH_PAGES = 600
+
+
+def _write_batches(engine, checkpointer: WalCheckpointer, batches: int, *, wait: bool) -> int:  # type: ignore[no-untyped-def]
+    """Commit ``batches`` transactions of BATCH_PAGES pages each, as live batches do;
+    the page size."""
+    with engine.connect() as connection:
+        page = int(connection.execute(text("PRAGMA page_size")).scalar() or 0)
+    for batch in range(batches):
+        first = batch * BATCH_PAGES
+        with engine.begin() as connection:
+            connection.execute(
+                blobs.insert(),
+                [{"k": k, "v": bytes(page)} for k in range(first, first + BATCH_PAGES)],
+            )
+        checkpointer.committed()
+        if wait:
+            assert checkpointer.wait_idle(WAIT)
+    return page
+
+
+def test_after_many_batches_the_read_models_wal_stays_about_one_batch_long(
+    tmp_path: Path,
+) -> None:
+    engine = build_read_engine(f"sqlite:///{tmp_path / 'read.db'}")
+    metadata.create_all(engine)
+    checkpointer = WalCheckpointer.for_engine(engine)
+    batches = 2 * READ_MODEL_CHECKPOINT_PAGES // BATCH_PAGES  # the auto-checkpoint alone: ~10,000
+    try:
+        page = _write_batches(engine, checkpointer, batches, wait=True)
+    finally:
+        checkpointer.stop()
+        wal_bytes = (tmp_path / "read.db-wal").stat().st_size
+        engine.dispose()
+    assert checkpointer.failures == 0
+    assert checkpointer.checkpoints >= batches
+    # Each checkpoint copied the whole WAL, so the next batch restarted it from its start.
+    assert wal_bytes <= 2 * BATCH_PAGES * (page + 24) + 32
+
+
+def test_a_wal_kept_from_restarting_by_a_reader_is_restarted_once_the_reader_is_done(
+    tmp_path: Path,
+) -> None:
+    engine = build_read_engine(f"sqlite:///{tmp_path / 'read.db'}")
+    metadata.create_all(engine)
+    checkpointer = WalCheckpointer(
+        str(tmp_path / "read.db"), restart_pages=2 * BATCH_PAGES, busy_seconds=0.01
+    )
+    reader = sqlite3.connect(tmp_path / "read.db", isolation_level=None)
+    try:
+        reader.execute("BEGIN")
+        reader.execute("SELECT count(*) FROM blobs").fetchone()  # holds its snapshot
+        _write_batches(engine, checkpointer, 4, wait=True)
+        held = checkpointer.restarts
+        assert held >= 1  # the WAL grew past restart_pages: RESTART was tried, in vain
+        reader.execute("COMMIT")
+        with engine.connect() as connection:
+            frames_before = connection.execute(text("PRAGMA wal_checkpoint(PASSIVE)")).one()[1]
+        assert frames_before >= 4 * BATCH_PAGES  # nothing restarted it while the reader read
+        with engine.begin() as connection:  # the next batch restarts the WAL from its start
+            connection.execute(blobs.insert(), [{"k": -1, "v": b""}])
+        with engine.connect() as connection:
+            frames_after = connection.execute(text("PRAGMA wal_checkpoint(PASSIVE)")).one()[1]
+        assert frames_after < BATCH_PAGES
+    finally:
+        reader.close()
+        checkpointer.stop()
+        engine.dispose()
+
+
+def test_a_failing_checkpoint_is_logged_and_the_thread_carries_on(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    checkpointer = WalCheckpointer(str(tmp_path / "missing" / "read.db"))  # cannot be opened
+    caplog.set_level(logging.ERROR, logger="callcraft.checkpointer")
+    try:
+        checkpointer.committed()
+        assert checkpointer.wait_idle(WAIT)
+        checkpointer.committed()
+        assert checkpointer.wait_idle(WAIT)
+        assert checkpointer.running
+    finally:
+        checkpointer.stop()
+    assert checkpointer.failures == 2
+    assert "checkpointing" in caplog.text
+    assert not checkpointer.running
+
+
+def test_the_projector_announces_each_committed_batch_and_the_checkpointer_stops_cleanly(
+    sqlite_database: Database,
+) -> None:
+    with opened(sqlite_database) as (app, engine):
+        checkpointer = WalCheckpointer.for_engine(engine)
+        commits: list[int] = []
+
+        def committed() -> None:
+            commits.append(1)
+            checkpointer.committed()
+
+        projector = Projector(app, engine, timezone=UTC, batch_size=1, after_commit=committed)
+        team = app.form_team(name="Blue", formed_by="sup")
+        for handle in ("ann", "bob"):
+            app.save(
+                Agent.enrol(
+                    handle=handle,
+                    name=handle.title(),
+                    team_id=team,
+                    enrolled_at=datetime(2026, 1, 1, tzinfo=UTC),
+                    enrolled_by="sup",
+                )
+            )
+        applied = projector.catch_up()
+        assert len(commits) == applied  # one batch (of one event) per commit
+        assert checkpointer.wait_idle(WAIT)
+        assert checkpointer.running
+        checkpointer.stop()
+        assert not checkpointer.running
+        assert checkpointer.failures == 0
+        assert checkpointer.checkpoints >= 1
+
+
+def test_read_models_that_are_not_an_sqlite_file_get_a_checkpointer_that_does_nothing() -> None:
+    engine = create_engine("sqlite://")
+    checkpointer = WalCheckpointer.for_engine(engine)
+    checkpointer.committed()
+    assert checkpointer.database is None
+    assert not checkpointer.running
+    checkpointer.stop()
