@@ -46,7 +46,9 @@ many pages (40 MB), rather than at SQLite's 1,000: one live batch writes about 2
 the leaderboard indexes are updated all over —, so at 1,000 every batch's commit checkpointed
 and waited for the sync (75 ms of 80 on this machine); now one commit in about five does, and
 copies each page rewritten meanwhile once. What a power cut may lose is still the last
-transactions, which the projector applies again from the log."""
+transactions, which the projector applies again from the log. A projecting process also
+checkpoints after each batch in a thread of its own (:mod:`projections.wal_checkpointer`), so
+its WAL restarts every batch and this threshold is only the safety net (and the rebuild's)."""
 
 
 def build_read_engine(url: str, *, schema: str | None = None) -> Engine:

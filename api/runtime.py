@@ -155,7 +155,7 @@ def open_runtime(
         engine,
         timezone=settings.zone,
         batch_size=settings.projector_batch_size,
-        after_commit=checkpointer.committed,
+        checkpointer=checkpointer,
     )
     projector.ensure_ready()
     chain_engine = build_event_store_engine(settings.database_url, schema=schema)

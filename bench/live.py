@@ -144,7 +144,7 @@ def live_lag(
 
     def run() -> LiveLag:
         checkpointer = WalCheckpointer.for_engine(engine)  # as `callcraft serve`'s runtime has
-        projector = Projector(app, engine, timezone=UTC, after_commit=checkpointer.committed)
+        projector = Projector(app, engine, timezone=UTC, checkpointer=checkpointer)
         projector.catch_up()
         visible: list[tuple[int, float]] = []  # (position, when it became visible)
         thread = ProjectorThread(

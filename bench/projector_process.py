@@ -26,7 +26,7 @@ def main(database_url: str, read_url: str, schema: str | None, poll_seconds: flo
     app = Callcraft(env=event_store_env(database_url, schema=schema))
     engine = build_read_engine(read_url, schema=schema)
     checkpointer = WalCheckpointer.for_engine(engine)  # as `callcraft project`'s runtime has
-    projector = Projector(app, engine, timezone=UTC, after_commit=checkpointer.committed)
+    projector = Projector(app, engine, timezone=UTC, checkpointer=checkpointer)
     projector.catch_up()
     projector.warm()  # as `callcraft project` does at start
     stop = threading.Event()

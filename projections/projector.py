@@ -18,7 +18,7 @@ import threading
 import time
 from collections.abc import Callable
 from datetime import tzinfo
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import Connection, Engine, delete, insert, inspect, select, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
@@ -44,6 +44,14 @@ EventHook = Callable[[int, object], None]
 transaction; an exception raised by it rolls the whole batch back (a test hook)."""
 
 
+class Checkpointer(Protocol):
+    """Checkpoints the read models' log (SQLite's WAL) beside the batches."""
+
+    def before_batch(self) -> None: ...
+
+    def committed(self) -> None: ...
+
+
 class PositionMoved(Exception):
     """Another projector applied this batch first; nothing was written."""
 
@@ -65,11 +73,11 @@ class Projector:
         name: str = "callcraft",
         after_each_event: EventHook | None = None,
         until: int | None = None,
-        after_commit: Callable[[], None] | None = None,
+        checkpointer: Checkpointer | None = None,
     ) -> None:
         """``until``: apply the log only up to that notification id (a replay check).
-        ``after_commit``: called after each batch's transaction commits (it must not wait:
-        :class:`projections.wal_checkpointer.WalCheckpointer.committed`)."""
+        ``checkpointer``: told before each batch and after each commit
+        (:class:`projections.wal_checkpointer.WalCheckpointer`)."""
         if batch_size < 1:
             raise ValueError("batch_size must be at least 1")
         self.app = app
@@ -79,7 +87,7 @@ class Projector:
         self.name = name
         self.after_each_event = after_each_event
         self.until = until
-        self.after_commit = after_commit
+        self.checkpointer = checkpointer
         self._rulebooks = RulebookCache()
         self._decoder = EventDecoder(app.mapper)
         self._kept = LiveFacts()
@@ -207,6 +215,8 @@ class Projector:
         events = [(n.id, decode(n)) for n in notifications]
         new = notifications[-1].id
         self._kept.starting_at(old)
+        if self.checkpointer is not None:
+            self.checkpointer.before_batch()
         try:
             self._apply(old, new, events)
         except BaseException:
@@ -328,8 +338,8 @@ class Projector:
 
     def _committed(self) -> None:
         self._announce()
-        if self.after_commit is not None:
-            self.after_commit()
+        if self.checkpointer is not None:
+            self.checkpointer.committed()
 
     def _announce(self) -> None:
         with self._advanced:

@@ -9,12 +9,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Column, Integer, LargeBinary, MetaData, Table, create_engine, text
+from sqlalchemy import Column, Integer, LargeBinary, MetaData, Table, create_engine, event, text
 
 from api.bootstrap import READ_MODEL_CHECKPOINT_PAGES, build_read_engine
 from domain.agents import Agent
 from projections.projector import Projector
-from projections.wal_checkpointer import WalCheckpointer
+from projections.wal_checkpointer import BEHIND_BATCHES, WalCheckpointer
 from tests.conftest import Database
 from tests.reference_model import opened
 
@@ -25,12 +25,14 @@ BATCH_PAGES = 600
 
 
 def _write_batches(engine, checkpointer: WalCheckpointer, batches: int, *, wait: bool) -> int:  # type: ignore[no-untyped-def]
-    """Commit ``batches`` transactions of BATCH_PAGES pages each, as live batches do;
-    the page size."""
+    """Commit ``batches`` transactions of BATCH_PAGES pages each, as the projector does
+    (``wait``: an idle projector, each batch after the last one's checkpoint; else a
+    backlog, batch after batch); the page size."""
     with engine.connect() as connection:
         page = int(connection.execute(text("PRAGMA page_size")).scalar() or 0)
     for batch in range(batches):
         first = batch * BATCH_PAGES
+        checkpointer.before_batch()
         with engine.begin() as connection:
             connection.execute(
                 blobs.insert(),
@@ -61,13 +63,43 @@ def test_after_many_batches_the_read_models_wal_stays_about_one_batch_long(
     assert wal_bytes <= 2 * BATCH_PAGES * (page + 24) + 32
 
 
+def _without_auto_checkpoint(path: Path):  # type: ignore[no-untyped-def]
+    """The read models' engine with SQLite's auto-checkpoint off: only ours copies the WAL."""
+    engine = build_read_engine(f"sqlite:///{path}")
+
+    @event.listens_for(engine, "connect")
+    def _off(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+        dbapi_connection.execute("PRAGMA wal_autocheckpoint=0")
+
+    return engine
+
+
+def test_a_projector_with_a_backlog_still_restarts_the_wal_every_few_batches(
+    tmp_path: Path,
+) -> None:
+    engine = _without_auto_checkpoint(tmp_path / "read.db")
+    metadata.create_all(engine)
+    restart_pages = 2 * BATCH_PAGES
+    checkpointer = WalCheckpointer(str(tmp_path / "read.db"), restart_pages=restart_pages)
+    batches = 30  # 18,000 pages: without our checkpoints the WAL would hold them all
+    try:
+        page = _write_batches(engine, checkpointer, batches, wait=False)
+    finally:
+        checkpointer.stop()
+        wal_bytes = (tmp_path / "read.db-wal").stat().st_size
+        engine.dispose()
+    assert checkpointer.failures == 0
+    frames = restart_pages + (BEHIND_BATCHES + 1) * BATCH_PAGES
+    assert wal_bytes <= frames * (page + 24) + 32
+
+
 def test_a_wal_kept_from_restarting_by_a_reader_is_restarted_once_the_reader_is_done(
     tmp_path: Path,
 ) -> None:
     engine = build_read_engine(f"sqlite:///{tmp_path / 'read.db'}")
     metadata.create_all(engine)
     checkpointer = WalCheckpointer(
-        str(tmp_path / "read.db"), restart_pages=2 * BATCH_PAGES, busy_seconds=0.01
+        str(tmp_path / "read.db"), restart_pages=BATCH_PAGES, busy_seconds=0.01
     )
     reader = sqlite3.connect(tmp_path / "read.db", isolation_level=None)
     try:
@@ -109,18 +141,25 @@ def test_a_failing_checkpoint_is_logged_and_the_thread_carries_on(
     assert not checkpointer.running
 
 
+class CountingCheckpointer(WalCheckpointer):
+    commits = 0
+    batches = 0
+
+    def before_batch(self) -> None:
+        self.batches += 1
+        super().before_batch()
+
+    def committed(self) -> None:
+        self.commits += 1
+        super().committed()
+
+
 def test_the_projector_announces_each_committed_batch_and_the_checkpointer_stops_cleanly(
     sqlite_database: Database,
 ) -> None:
     with opened(sqlite_database) as (app, engine):
-        checkpointer = WalCheckpointer.for_engine(engine)
-        commits: list[int] = []
-
-        def committed() -> None:
-            commits.append(1)
-            checkpointer.committed()
-
-        projector = Projector(app, engine, timezone=UTC, batch_size=1, after_commit=committed)
+        checkpointer = CountingCheckpointer(str(sqlite_database.read_url.split("///", 1)[1]))
+        projector = Projector(app, engine, timezone=UTC, batch_size=1, checkpointer=checkpointer)
         team = app.form_team(name="Blue", formed_by="sup")
         for handle in ("ann", "bob"):
             app.save(
@@ -133,7 +172,7 @@ def test_the_projector_announces_each_committed_batch_and_the_checkpointer_stops
                 )
             )
         applied = projector.catch_up()
-        assert len(commits) == applied  # one batch (of one event) per commit
+        assert checkpointer.commits == checkpointer.batches == applied  # a batch a commit
         assert checkpointer.wait_idle(WAIT)
         assert checkpointer.running
         checkpointer.stop()
