@@ -44,6 +44,20 @@ def _write_batches(engine, checkpointer: WalCheckpointer, batches: int, *, wait:
     return page
 
 
+def _batches_then_wal_size(
+    engine, checkpointer: WalCheckpointer, batches: int, *, wait: bool
+) -> tuple[int, int]:  # type: ignore[no-untyped-def]
+    """The page size and the -wal file's size after ``_write_batches`` (before the last
+    connection closes, which checkpoints and deletes it)."""
+    try:
+        page = _write_batches(engine, checkpointer, batches, wait=wait)
+        checkpointer.stop()
+        return page, Path(f"{checkpointer.database}-wal").stat().st_size
+    finally:
+        checkpointer.stop()
+        engine.dispose()
+
+
 def test_after_many_batches_the_read_models_wal_stays_about_one_batch_long(
     tmp_path: Path,
 ) -> None:
@@ -51,12 +65,7 @@ def test_after_many_batches_the_read_models_wal_stays_about_one_batch_long(
     metadata.create_all(engine)
     checkpointer = WalCheckpointer.for_engine(engine)
     batches = 2 * READ_MODEL_CHECKPOINT_PAGES // BATCH_PAGES  # the auto-checkpoint alone: ~10,000
-    try:
-        page = _write_batches(engine, checkpointer, batches, wait=True)
-    finally:
-        checkpointer.stop()
-        wal_bytes = (tmp_path / "read.db-wal").stat().st_size
-        engine.dispose()
+    page, wal_bytes = _batches_then_wal_size(engine, checkpointer, batches, wait=True)
     assert checkpointer.failures == 0
     assert checkpointer.checkpoints >= batches
     # Each checkpoint copied the whole WAL, so the next batch restarted it from its start.
@@ -82,12 +91,7 @@ def test_a_projector_with_a_backlog_still_restarts_the_wal_every_few_batches(
     restart_pages = 2 * BATCH_PAGES
     checkpointer = WalCheckpointer(str(tmp_path / "read.db"), restart_pages=restart_pages)
     batches = 30  # 18,000 pages: without our checkpoints the WAL would hold them all
-    try:
-        page = _write_batches(engine, checkpointer, batches, wait=False)
-    finally:
-        checkpointer.stop()
-        wal_bytes = (tmp_path / "read.db-wal").stat().st_size
-        engine.dispose()
+    page, wal_bytes = _batches_then_wal_size(engine, checkpointer, batches, wait=False)
     assert checkpointer.failures == 0
     frames = restart_pages + (BEHIND_BATCHES + 1) * BATCH_PAGES
     assert wal_bytes <= frames * (page + 24) + 32
@@ -161,16 +165,12 @@ def test_the_projector_announces_each_committed_batch_and_the_checkpointer_stops
         checkpointer = CountingCheckpointer(str(sqlite_database.read_url.split("///", 1)[1]))
         projector = Projector(app, engine, timezone=UTC, batch_size=1, checkpointer=checkpointer)
         team = app.form_team(name="Blue", formed_by="sup")
-        for handle in ("ann", "bob"):
-            app.save(
-                Agent.enrol(
-                    handle=handle,
-                    name=handle.title(),
-                    team_id=team,
-                    enrolled_at=datetime(2026, 1, 1, tzinfo=UTC),
-                    enrolled_by="sup",
-                )
+        at = datetime(2026, 1, 1, tzinfo=UTC)
+        for handle, name in (("ann", "Ann"), ("bob", "Bob")):
+            agent = Agent.enrol(
+                handle=handle, name=name, team_id=team, enrolled_at=at, enrolled_by="sup"
             )
+            app.save(agent)
         applied = projector.catch_up()
         assert checkpointer.commits == checkpointer.batches == applied  # a batch a commit
         assert checkpointer.wait_idle(WAIT)
