@@ -19,7 +19,9 @@ from sqlalchemy import (
     Connection,
     Date,
     Dialect,
+    String,
     Table,
+    TypeDecorator,
     Uuid,
     and_,
     bindparam,
@@ -215,6 +217,78 @@ def bulk_insert(connection: Connection, table: Table, rows: Sequence[Mapping[str
     statement.execute(connection, rows)
 
 
+def _array_type(sql_type: Any, dialect: Dialect) -> str:
+    """The element type of the array a column's values are sent in: the column's own type
+    (its implementation's, for a decorated one), but ``text`` for strings — an explicit cast
+    to ``varchar(n)`` would cut a long value short, where assigning it to the column refuses
+    it, as the row-by-row update did. The collation is the column's, applied on assignment."""
+    impl = sql_type.dialect_impl(dialect)
+    if isinstance(impl, TypeDecorator):
+        impl = impl.impl_instance.dialect_impl(dialect)
+    if isinstance(impl, String):
+        return "text"
+    return dialect.type_compiler_instance.process(impl)
+
+
+class UnnestUpdate(BulkStatement):
+    """An update of many rows in one PostgreSQL statement: each column's values are sent as
+    one array, ``unnest`` turns the arrays back into rows, and the table is joined to them on
+    its keys. The statement's text does not depend on the number of rows, so psycopg
+    prepares it once; the values go through the same bind processing as the row-by-row
+    update (``compiled`` is that update). A key given twice keeps its last row, as the
+    row-by-row updates, run in order, would leave it."""
+
+    def __init__(
+        self,
+        compiled: Compiled,
+        dialect: Dialect,
+        table: Table,
+        keys: tuple[str, ...],
+        columns: tuple[str, ...],
+    ) -> None:
+        super().__init__(compiled, dialect, {})
+        binds = getattr(compiled, "binds", {})
+        order = [f"b_{k}" for k in keys] + list(columns)
+        position = {name: index for index, name in enumerate(self.names)}
+        self._order = tuple(position[name] for name in order)
+        self._keys = len(keys)
+        quote = dialect.identifier_preparer.quote
+        target = dialect.identifier_preparer.format_table(table)
+        arrays = ", ".join(f"%s::{_array_type(binds[name].type, dialect)}[]" for name in order)
+        aliases = ", ".join(f"v{index}" for index in range(len(order)))
+        assignments = ", ".join(
+            f"{quote(table.c[c].name)} = v.v{len(keys) + index}" for index, c in enumerate(columns)
+        )
+        matches = " AND ".join(
+            f"{target}.{quote(table.c[k].name)} = v.v{index}" for index, k in enumerate(keys)
+        )
+        source = f"unnest({arrays}) AS v({aliases})"
+        self.sql = f"UPDATE {target} SET {assignments} FROM {source} WHERE {matches}"  # noqa: S608
+        fast = [
+            _fast_processor(binds[name].type, dialect, processor)
+            for name, processor in self.processors
+        ]
+        self._convert = _converter(self.names, fast, positional=True)
+
+    def arrays(self, rows: Sequence[Mapping[str, Any]]) -> tuple[list[Any], ...]:
+        """The statement's parameters for ``rows``: one list of values a column, keys first."""
+        order, keys = self._order, self._keys
+        ordered = [tuple(values[i] for i in order) for values in self.parameters(rows)]
+        last = {values[:keys]: values for values in ordered}
+        if len(last) < len(ordered):
+            ordered = list(last.values())
+        return tuple(list(column) for column in zip(*ordered, strict=True))
+
+    def execute(self, connection: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
+        if not rows:
+            return
+        cursor = connection.connection.cursor()
+        try:
+            cursor.execute(self.sql, self.arrays(rows))
+        finally:
+            cursor.close()
+
+
 def bulk_update(
     connection: Connection,
     table: Table,
@@ -222,12 +296,19 @@ def bulk_update(
     rows: Sequence[Mapping[str, Any]],
 ) -> None:
     """Update the rows of ``table`` found by ``keys`` (``b_<key>`` in each row) with the
-    row's other values; every row has the same keys."""
+    row's other values; every row has the same keys. On PostgreSQL (psycopg) this is one
+    statement for all the rows (:class:`UnnestUpdate`), elsewhere one per row."""
     if not rows:
         return
     dialect = connection.dialect
     columns = tuple(name for name in rows[0] if not name.startswith("b_"))
-    key = ("update", _dialect_key(dialect), table.name, keys, columns)
+    unnest = (
+        dialect.name == "postgresql"
+        and dialect.driver == "psycopg"
+        and bool(columns)
+        and not set(columns) & set(keys)  # a key that changes: only row after row says what
+    )
+    key = ("unnest" if unnest else "update", _dialect_key(dialect), table.name, keys, columns)
     statement = _CACHE.get(key)
     if statement is None:
         where = and_(*(table.c[k] == bindparam(f"b_{k}", type_=table.c[k].type) for k in keys))
@@ -237,7 +318,11 @@ def bulk_update(
             .values({c: bindparam(c, type_=table.c[c].type) for c in columns})
             .compile(dialect=dialect)
         )
-        statement = _CACHE[key] = BulkStatement(compiled, dialect, {})
+        statement = _CACHE[key] = (
+            UnnestUpdate(compiled, dialect, table, keys, columns)
+            if unnest
+            else BulkStatement(compiled, dialect, {})
+        )
     statement.execute(connection, rows)
 
 

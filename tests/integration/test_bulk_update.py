@@ -1,0 +1,206 @@
+"""``bulk_update`` leaves a table exactly as one ``UPDATE`` a row, run in order, leaves it: the
+same rows changed, to the same values, NULLs and every column type of the read models kept
+(on PostgreSQL it is one statement for all the rows), with keys that match no row, keys given
+twice, and any subset of the columns."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta, timezone
+from typing import Any
+from uuid import UUID
+from zoneinfo import ZoneInfo
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Connection,
+    Engine,
+    Integer,
+    String,
+    Table,
+    and_,
+    bindparam,
+    insert,
+    select,
+    update,
+)
+from sqlalchemy.dialects import postgresql
+
+from projections.bulk import UnnestUpdate, bulk_update
+from projections.event_log import event_log
+from projections.schema import create_all
+from projections.tables import (
+    activity,
+    agent_badges,
+    agent_profiles,
+    agents,
+    board_entries,
+    period_xp,
+    recognitions,
+    rulebooks,
+    users,
+)
+from tests.conftest import Database
+from tests.strategies import on_a_database
+
+TABLES = [
+    recognitions,
+    activity,
+    agent_badges,
+    agent_profiles,
+    agents,
+    board_entries,
+    period_xp,
+    rulebooks,
+    users,
+    event_log,
+]
+"""Every read-model table with a primary key (the ones ``bulk_update`` is used on and more)."""
+ZONES = [UTC, ZoneInfo("Europe/London"), ZoneInfo("Asia/Kolkata"), timezone(timedelta(hours=-3))]
+
+moments = st.builds(
+    lambda naive, zone: naive.replace(tzinfo=zone),
+    st.datetimes(min_value=datetime(1900, 1, 2), max_value=datetime(2200, 12, 30)),
+    st.sampled_from(ZONES),
+)
+characters = st.characters(exclude_categories=["Cs"], exclude_characters="\x00")
+text = st.text(characters, max_size=12)
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**31), 2**31) | text,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(text, inner, max_size=3),
+    max_leaves=6,
+)
+
+
+def _values(column: Any) -> st.SearchStrategy[Any]:
+    sql_type = column.type
+    if isinstance(sql_type, JSON):
+        found: st.SearchStrategy[Any] = json_values.filter(lambda v: v is not None)
+    elif isinstance(sql_type, BigInteger):
+        found = st.integers(-(2**63), 2**63 - 1)
+    elif isinstance(sql_type, Integer):
+        found = st.integers(-(2**31), 2**31 - 1)
+    elif isinstance(sql_type, String):
+        found = st.text(characters, max_size=min(12, sql_type.length or 12))
+    else:
+        python = getattr(sql_type, "impl", sql_type).python_type
+        found = {
+            datetime: moments,
+            date: st.dates(date(1900, 1, 1), date(2200, 12, 31)),
+            UUID: st.uuids(),
+            bool: st.booleans(),
+        }[python]
+    return st.none() | found if column.nullable else found
+
+
+def _rows(table: Table) -> st.SearchStrategy[dict[str, Any]]:
+    return st.fixed_dictionaries({c.key: _values(c) for c in table.columns})
+
+
+def _key(table: Table, row: dict[str, Any]) -> tuple[Any, ...]:
+    return tuple(row[c.key] for c in table.primary_key.columns)
+
+
+@st.composite
+def cases(draw: st.DrawFn) -> tuple[Table, list[dict[str, Any]], list[dict[str, Any]]]:
+    """A table, the rows in it, and the updates: each found by the primary key of a row
+    in the table (sometimes of none, sometimes of the same row twice), setting a subset of
+    the other columns (the same subset for every update, as ``bulk_update`` requires)."""
+    table = draw(st.sampled_from(TABLES))
+    unique = [c.key for c in table.columns if c.unique]  # each stored row its own value
+    stored = draw(
+        st.lists(
+            _rows(table),
+            max_size=6,
+            unique_by=(lambda r: _key(table, r), *(lambda r, c=c: r[c] for c in unique)),
+        )
+    )
+    keys = [c.key for c in table.primary_key.columns]
+    others = [c.key for c in table.columns if c.key not in keys and c.key not in unique]
+    columns = draw(st.lists(st.sampled_from(others), min_size=1, unique=True))
+    targets = [_key(table, row) for row in stored]
+    found = st.sampled_from(targets) if targets else st.nothing()
+    updates = []
+    for _ in range(draw(st.integers(1, 8))):
+        target = draw(found | _rows(table).map(lambda r: _key(table, r)))
+        values = draw(_rows(table))
+        updates.append(
+            {**{f"b_{k}": v for k, v in zip(keys, target, strict=True)}}
+            | {c: values[c] for c in columns}
+        )
+    return table, stored, updates
+
+
+def _one_update_a_row(connection: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
+    keys = [c.key for c in table.primary_key.columns]
+    for row in rows:
+        where = and_(*(table.c[k] == bindparam(f"b_{k}") for k in keys))
+        values = {c: v for c, v in row.items() if not c.startswith("b_")}
+        connection.execute(update(table).where(where).values(values), row)
+
+
+def _contents(connection: Connection, table: Table) -> list[tuple[Any, ...]]:
+    rows = connection.execute(select(table)).all()
+    return sorted((tuple(row) for row in rows), key=repr)
+
+
+@pytest.fixture
+def engine(database: Database) -> Iterator[Engine]:
+    engine = database.read_engine()
+    create_all(engine)
+    yield engine
+    engine.dispose()
+
+
+def _left_by(engine: Engine, table: Table, stored: list[dict[str, Any]], apply: Any) -> Any:
+    """What ``table`` holds after ``apply`` ran on ``stored``; nothing is kept."""
+    with engine.connect() as connection:
+        transaction = connection.begin()
+        try:
+            if stored:
+                connection.execute(insert(table), stored)
+            apply(connection)
+            return _contents(connection, table)
+        finally:
+            transaction.rollback()
+
+
+@on_a_database(40)
+@given(case=cases())
+def test_a_bulk_update_leaves_what_one_update_a_row_leaves(
+    engine: Engine, case: tuple[Table, list[dict[str, Any]], list[dict[str, Any]]]
+) -> None:
+    table, stored, updates = case
+    keys = tuple(c.key for c in table.primary_key.columns)
+    expected = _left_by(engine, table, stored, lambda c: _one_update_a_row(c, table, updates))
+    got = _left_by(engine, table, stored, lambda c: bulk_update(c, table, keys, updates))
+    assert got == expected
+
+
+def test_a_key_given_twice_is_sent_once_with_its_last_values() -> None:
+    """Which of two rows of one key PostgreSQL's join would apply is not defined; the last
+    one is what an update a row leaves, so only that one is sent."""
+    dialect = postgresql.psycopg.dialect()  # type: ignore[attr-defined]
+    keys = ("agent_id",)
+    where = agent_profiles.c.agent_id == bindparam(
+        "b_agent_id", type_=agent_profiles.c.agent_id.type
+    )
+    compiled = (
+        update(agent_profiles)
+        .where(where)
+        .values(level=bindparam("level", type_=Integer()))
+        .compile(dialect=dialect)
+    )
+    statement = UnnestUpdate(compiled, dialect, agent_profiles, keys, ("level",))
+    first, second = UUID(int=1), UUID(int=2)
+    rows = [
+        {"b_agent_id": first, "level": 1},
+        {"b_agent_id": second, "level": 2},
+        {"b_agent_id": first, "level": 3},
+    ]
+    ids, levels = statement.arrays(rows)
+    assert sorted(zip(ids, levels, strict=True)) == [(first, 3), (second, 2)]
