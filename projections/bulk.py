@@ -191,8 +191,42 @@ class CopyStatement(BulkStatement):
             cursor.close()
 
 
+class UnnestInsert(BulkStatement):
+    """An insert of a few rows in one PostgreSQL statement, ``INSERT … SELECT * FROM
+    unnest(arrays)``: one array a column, the values processed as for the ``INSERT``
+    (``compiled``). Its text does not depend on the number of rows, so it stays prepared;
+    measured against ``executemany`` for 20–80 rows, about half the CPU and less wall."""
+
+    def __init__(
+        self, compiled: Compiled, dialect: Dialect, defaults: Mapping[str, Any], table: Table
+    ) -> None:
+        super().__init__(compiled, dialect, defaults)
+        binds = getattr(compiled, "binds", {})
+        quote = dialect.identifier_preparer.quote
+        target = dialect.identifier_preparer.format_table(table)
+        columns = ", ".join(quote(table.c[name].name) for name in self.names)
+        arrays = ", ".join(f"%s::{_array_type(binds[name].type, dialect)}[]" for name in self.names)
+        self.sql = f"INSERT INTO {target} ({columns}) SELECT * FROM unnest({arrays})"  # noqa: S608
+        fast = [
+            _fast_processor(binds[name].type, dialect, processor)
+            for name, processor in self.processors
+        ]
+        self._convert = _converter(self.names, fast, positional=True)
+
+    def execute(self, connection: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
+        if not rows:
+            return
+        arrays = tuple(list(column) for column in zip(*self.parameters(rows), strict=True))
+        cursor = connection.connection.cursor()
+        try:
+            cursor.execute(self.sql, arrays)
+        finally:
+            cursor.close()
+
+
 COPY_FROM = 100
-"""From this many rows, an insert on PostgreSQL (psycopg) is sent with ``COPY``."""
+"""From this many rows, an insert on PostgreSQL (psycopg) is sent with ``COPY``; below, as
+one :class:`UnnestInsert`."""
 
 
 def bulk_insert(connection: Connection, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
@@ -201,17 +235,18 @@ def bulk_insert(connection: Connection, table: Table, rows: Sequence[Mapping[str
         return
     dialect = connection.dialect
     columns = tuple(rows[0])
-    copying = (
-        dialect.name == "postgresql" and dialect.driver == "psycopg" and len(rows) >= COPY_FROM
-    )
-    key = ("copy" if copying else "insert", _dialect_key(dialect), table.name, columns)
+    psycopg = dialect.name == "postgresql" and dialect.driver == "psycopg"
+    how = ("copy" if len(rows) >= COPY_FROM else "unnest") if psycopg else "insert"
+    key = (how, _dialect_key(dialect), table.name, columns)
     statement = _CACHE.get(key)
     if statement is None:
         compiled = table.insert().compile(dialect=dialect, column_keys=list(columns))
         defaults = _scalar_defaults(table)
         statement = _CACHE[key] = (
             CopyStatement(compiled, dialect, defaults, table)
-            if copying
+            if how == "copy"
+            else UnnestInsert(compiled, dialect, defaults, table)
+            if how == "unnest"
             else BulkStatement(compiled, dialect, defaults)
         )
     statement.execute(connection, rows)

@@ -1,7 +1,7 @@
-"""``bulk_update`` leaves a table exactly as one ``UPDATE`` a row, run in order, leaves it: the
-same rows changed, to the same values, NULLs and every column type of the read models kept
-(on PostgreSQL it is one statement for all the rows), with keys that match no row, keys given
-twice, and any subset of the columns."""
+"""``bulk_update`` leaves a table exactly as one ``UPDATE`` a row, run in order, leaves it,
+and ``bulk_insert`` as one ``INSERT`` a row: the same rows, the same values, NULLs and every
+column type of the read models kept (on PostgreSQL each is one statement for all the rows),
+with keys that match no row, keys given twice, and any subset of the columns."""
 
 from __future__ import annotations
 
@@ -30,7 +30,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql
 
-from projections.bulk import UnnestUpdate, bulk_update
+from projections.bulk import UnnestUpdate, bulk_insert, bulk_update
 from projections.event_log import event_log
 from projections.schema import create_all
 from projections.tables import (
@@ -204,3 +204,24 @@ def test_a_key_given_twice_is_sent_once_with_its_last_values() -> None:
     ]
     ids, levels = statement.arrays(rows)
     assert sorted(zip(ids, levels, strict=True)) == [(first, 3), (second, 2)]
+
+
+@on_a_database(30)
+@given(case=cases(), leave_defaults=st.booleans())
+def test_a_bulk_insert_leaves_what_one_insert_a_row_leaves(
+    engine: Engine,
+    case: tuple[Table, list[dict[str, Any]], list[dict[str, Any]]],
+    leave_defaults: bool,
+) -> None:
+    table, stored, _ = case
+    if leave_defaults:  # the columns with a default left out, as the projections do
+        defaulted = {c.key for c in table.columns if c.default is not None}
+        stored = [{k: v for k, v in row.items() if k not in defaulted} for row in stored]
+
+    def one_a_row(connection: Connection) -> None:
+        for row in stored:
+            connection.execute(insert(table).values(row))
+
+    expected = _left_by(engine, table, [], one_a_row)
+    got = _left_by(engine, table, [], lambda c: bulk_insert(c, table, stored))
+    assert got == expected
