@@ -96,11 +96,11 @@ class BulkStatement:
             (name, binds[name].type.dialect_impl(dialect).bind_processor(dialect)) for name in names
         )
         self.defaults = dict(defaults)
-        fast = [
+        self._fast = [
             _fast_processor(binds[name].type, dialect, processor)
             for name, processor in self.processors
         ]
-        self._convert = _converter(self.names, fast, positional=self.positional)
+        self._convert = _converter(self.names, self._fast, positional=self.positional)
 
     def parameters(self, rows: Sequence[Mapping[str, Any]]) -> list[Any]:
         """What the driver is sent for ``rows``: tuples (or dicts) of converted values."""
@@ -160,6 +160,11 @@ def _scalar_defaults(table: Table) -> dict[str, Any]:
     return defaults
 
 
+def _column_list(dialect: Dialect, table: Table, names: Sequence[str]) -> str:
+    quote = dialect.identifier_preparer.quote
+    return ", ".join(quote(table.c[name].name) for name in names)
+
+
 class CopyStatement(BulkStatement):
     """An insert sent with PostgreSQL's ``COPY ... FROM STDIN`` (psycopg adapts each value
     as it would for the ``INSERT``): several times faster than ``executemany`` for many rows."""
@@ -168,15 +173,9 @@ class CopyStatement(BulkStatement):
         self, compiled: Compiled, dialect: Dialect, defaults: Mapping[str, Any], table: Table
     ) -> None:
         super().__init__(compiled, dialect, defaults)
-        binds = getattr(compiled, "binds", {})
-        quote = dialect.identifier_preparer.quote
-        columns = ", ".join(quote(table.c[name].name) for name in self.names)
+        columns = _column_list(dialect, table, self.names)
         self.sql = f"COPY {dialect.identifier_preparer.format_table(table)} ({columns}) FROM STDIN"
-        fast = [
-            _fast_processor(binds[name].type, dialect, processor)
-            for name, processor in self.processors
-        ]
-        self._convert = _converter(self.names, fast, positional=True)
+        self._convert = _converter(self.names, self._fast, positional=True)
 
     def execute(self, connection: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
         if not rows:
@@ -202,16 +201,11 @@ class UnnestInsert(BulkStatement):
     ) -> None:
         super().__init__(compiled, dialect, defaults)
         binds = getattr(compiled, "binds", {})
-        quote = dialect.identifier_preparer.quote
         target = dialect.identifier_preparer.format_table(table)
-        columns = ", ".join(quote(table.c[name].name) for name in self.names)
+        columns = _column_list(dialect, table, self.names)
         arrays = ", ".join(f"%s::{_array_type(binds[name].type, dialect)}[]" for name in self.names)
         self.sql = f"INSERT INTO {target} ({columns}) SELECT * FROM unnest({arrays})"  # noqa: S608
-        fast = [
-            _fast_processor(binds[name].type, dialect, processor)
-            for name, processor in self.processors
-        ]
-        self._convert = _converter(self.names, fast, positional=True)
+        self._convert = _converter(self.names, self._fast, positional=True)
 
     def execute(self, connection: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
         if not rows:
@@ -299,11 +293,7 @@ class UnnestUpdate(BulkStatement):
         )
         source = f"unnest({arrays}) AS v({aliases})"
         self.sql = f"UPDATE {target} SET {assignments} FROM {source} WHERE {matches}"  # noqa: S608
-        fast = [
-            _fast_processor(binds[name].type, dialect, processor)
-            for name, processor in self.processors
-        ]
-        self._convert = _converter(self.names, fast, positional=True)
+        self._convert = _converter(self.names, self._fast, positional=True)
 
     def arrays(self, rows: Sequence[Mapping[str, Any]]) -> tuple[list[Any], ...]:
         """The statement's parameters for ``rows``: one list of values a column, keys first."""
