@@ -211,11 +211,20 @@ class UnnestInsert(BulkStatement):
         if not rows:
             return
         arrays = tuple(list(column) for column in zip(*self.parameters(rows), strict=True))
-        cursor = connection.connection.cursor()
-        try:
-            cursor.execute(self.sql, arrays)
-        finally:
-            cursor.close()
+        _execute_once(connection, self.sql, arrays)
+
+
+def _execute_once(connection: Connection, sql: str, parameters: tuple[list[Any], ...]) -> None:
+    """One statement straight on the driver's cursor (psycopg), with its arrays."""
+    cursor = connection.connection.cursor()
+    try:
+        cursor.execute(sql, parameters)
+    finally:
+        cursor.close()
+
+
+def _is_psycopg(dialect: Dialect) -> bool:
+    return dialect.name == "postgresql" and dialect.driver == "psycopg"
 
 
 COPY_FROM = 100
@@ -229,8 +238,7 @@ def bulk_insert(connection: Connection, table: Table, rows: Sequence[Mapping[str
         return
     dialect = connection.dialect
     columns = tuple(rows[0])
-    psycopg = dialect.name == "postgresql" and dialect.driver == "psycopg"
-    how = ("copy" if len(rows) >= COPY_FROM else "unnest") if psycopg else "insert"
+    how = ("copy" if len(rows) >= COPY_FROM else "unnest") if _is_psycopg(dialect) else "insert"
     key = (how, _dialect_key(dialect), table.name, columns)
     statement = _CACHE.get(key)
     if statement is None:
@@ -307,11 +315,7 @@ class UnnestUpdate(BulkStatement):
     def execute(self, connection: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
         if not rows:
             return
-        cursor = connection.connection.cursor()
-        try:
-            cursor.execute(self.sql, self.arrays(rows))
-        finally:
-            cursor.close()
+        _execute_once(connection, self.sql, self.arrays(rows))
 
 
 def bulk_update(
@@ -328,8 +332,7 @@ def bulk_update(
     dialect = connection.dialect
     columns = tuple(name for name in rows[0] if not name.startswith("b_"))
     unnest = (
-        dialect.name == "postgresql"
-        and dialect.driver == "psycopg"
+        _is_psycopg(dialect)
         and bool(columns)
         and not set(columns) & set(keys)  # a key that changes: only row after row says what
     )

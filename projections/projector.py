@@ -138,12 +138,7 @@ class Projector:
 
     def rescore_pending(self) -> bool:
         with self.engine.connect() as connection:
-            found = connection.execute(
-                select(tracking.c.position).where(
-                    tracking.c.projection == rescore_marker(self.name)
-                )
-            ).first()
-        return found is not None
+            return self._marked(connection)
 
     def warm(self) -> bool:
         """Keep every agent's live facts and stored period XP in memory now (a process that
@@ -158,20 +153,24 @@ class Projector:
             self._kept.clear()
             try:
                 with self.engine.begin() as connection:
-                    held = connection.execute(
-                        update(tracking)
-                        .where(tracking.c.projection == self.name, tracking.c.position == old)
-                        .values(position=old)
-                    )
-                    if held.rowcount != 1 or self._marked(connection):
-                        self._kept.clear()
-                        return False
+                    if not self._moved(connection, old, old) or self._marked(connection):
+                        return False  # nothing was kept yet
                     warm_live_facts(connection, self._kept)
             except BaseException:
                 self._kept.clear()
                 raise
             self._kept.position = old
             return True
+
+    def _moved(self, connection: Connection, old: int, new: int) -> bool:
+        """Move the tracking row from ``old`` to ``new`` (``new == old``: hold it for this
+        transaction); False if another projector moved it first."""
+        moved = connection.execute(
+            update(tracking)
+            .where(tracking.c.projection == self.name, tracking.c.position == old)
+            .values(position=new)
+        )
+        return bool(moved.rowcount == 1)
 
     def _marked(self, connection: Connection) -> bool:
         """Whether a rebuild is unfinished (its rescore marker is there)."""
@@ -229,12 +228,7 @@ class Projector:
     def _apply(self, old: int, new: int, events: list[tuple[int, Any]]) -> None:
         """Apply ``events`` (the log after ``old`` up to ``new``) in one transaction."""
         with self.engine.begin() as connection:
-            moved = connection.execute(
-                update(tracking)
-                .where(tracking.c.projection == self.name, tracking.c.position == old)
-                .values(position=new)
-            )
-            if moved.rowcount != 1:
+            if not self._moved(connection, old, new):
                 raise PositionMoved(f"{self.name} is no longer at {old}")
             facts_only = self._marked(connection)
             ctx = BatchContext(connection, self.timezone)
@@ -275,12 +269,7 @@ class Projector:
         """Finish a rebuild: score every agent once, then drop the marker (one transaction,
         holding the tracking row so no batch slips in between)."""
         with self.engine.begin() as connection:
-            held = connection.execute(
-                update(tracking)
-                .where(tracking.c.projection == self.name, tracking.c.position == position)
-                .values(position=position)
-            )
-            if held.rowcount != 1:
+            if not self._moved(connection, position, position):
                 raise PositionMoved(f"{self.name} is no longer at {position}")
             gone = connection.execute(
                 delete(tracking).where(tracking.c.projection == rescore_marker(self.name))
