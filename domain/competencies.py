@@ -49,30 +49,21 @@ def parse_competencies(values: Iterable[str]) -> tuple[Competency, ...]:
     return _parse_names(names)
 
 
-# Spellings already parsed, each with its canonical names: a recording's competencies come
-# as the same few tuples of text, and one dictionary look-up answers for all of them.
-_KNOWN_SPELLINGS: dict[tuple[str, ...], tuple[str, ...]] = {}
-KNOWN_SPELLINGS_MAX = 4096
-
-
 def canonical_names(values: Iterable[str]) -> tuple[str, ...]:
     """``competency_values(parse_competencies(values))``: the same answer, or the same
-    refusal (a refused spelling is never kept)."""
+    refusal. A recording's competencies come as the same few tuples of text, so a tuple of
+    strings is answered from a bounded cache (a refusal raises and is never kept)."""
     if type(values) is tuple:
         try:
-            known = _KNOWN_SPELLINGS.get(values)
-        except TypeError:  # something unhashable in it: parsing refuses it below
-            known = None
-        if known is not None:
-            return known
-    names = competency_values(parse_competencies(values))
-    if (
-        type(values) is tuple
-        and len(_KNOWN_SPELLINGS) < KNOWN_SPELLINGS_MAX
-        and all(type(v) is str for v in values)
-    ):
-        _KNOWN_SPELLINGS[values] = names
-    return names
+            return _canonical_spelling(values)
+        except TypeError:  # something unhashable in it: parsed below, which refuses it
+            pass
+    return competency_values(parse_competencies(values))
+
+
+@lru_cache(maxsize=4096)
+def _canonical_spelling(values: tuple[str, ...]) -> tuple[str, ...]:
+    return competency_values(parse_competencies(values))
 
 
 @lru_cache(maxsize=4096)
