@@ -25,6 +25,7 @@ from eventsourcing.persistence import PersistenceError
 from sqlalchemy.exc import SQLAlchemyError
 from tqdm import tqdm
 
+from api.collector import BatchCollector
 from api.demo import (
     DEFAULT_AGENTS,
     DEFAULT_DAYS,
@@ -400,14 +401,21 @@ def project() -> None:
         with _runtime(settings, datetime.now(UTC)) as runtime:
             click.echo(f"projector started at position {runtime.projector.position()}", err=True)
             runtime.projector.warm()  # the first batches then read no agent's facts again
-            _project_until(runtime, stop, settings.projector_poll_seconds)
+            collector = BatchCollector()  # no full collection of the kept facts mid-batch
+            collector.settle()
+            try:
+                _project_until(runtime, stop, settings.projector_poll_seconds, collector)
+            finally:
+                collector.release()
             click.echo(f"projector stopped at position {runtime.projector.position()}", err=True)
     finally:
         for signum, handler in previous.items():
             signal.signal(signum, handler)
 
 
-def _project_until(runtime: Runtime, stop: threading.Event, poll_seconds: float) -> None:
+def _project_until(
+    runtime: Runtime, stop: threading.Event, poll_seconds: float, collector: BatchCollector
+) -> None:
     while not stop.is_set():
         try:
             applied = runtime.projector.run_once()
@@ -418,6 +426,8 @@ def _project_until(runtime: Runtime, stop: threading.Event, poll_seconds: float)
         runtime.seal_round()  # extend the hash chain, sign a checkpoint when due
         if applied == 0:
             stop.wait(poll_seconds)
+        else:
+            collector.settle()
 
 
 @main.command()

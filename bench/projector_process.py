@@ -16,6 +16,7 @@ import time
 from datetime import UTC
 
 from api.bootstrap import build_read_engine
+from api.collector import BatchCollector
 from api.store import event_store_env
 from domain.application import Callcraft
 from projections.projector import Projector
@@ -29,6 +30,8 @@ def main(database_url: str, read_url: str, schema: str | None, poll_seconds: flo
     projector = Projector(app, engine, timezone=UTC, checkpointer=checkpointer)
     projector.catch_up()
     projector.warm()  # as `callcraft project` does at start
+    collector = BatchCollector()  # as `callcraft project` does: settled between batches
+    collector.settle()
     stop = threading.Event()
 
     def wait_for_eof() -> None:
@@ -40,6 +43,7 @@ def main(database_url: str, read_url: str, schema: str | None, poll_seconds: flo
     while not stop.is_set():
         if projector.run_once():
             print(f"{projector.position()} {time.monotonic()}", flush=True)
+            collector.settle()
         else:
             stop.wait(poll_seconds)
     checkpointer.stop()
