@@ -194,7 +194,9 @@ class UnnestInsert(BulkStatement):
     """An insert of a few rows in one PostgreSQL statement, ``INSERT … SELECT * FROM
     unnest(arrays)``: one array a column, the values processed as for the ``INSERT``
     (``compiled``). Its text does not depend on the number of rows, so it stays prepared;
-    measured against ``executemany`` for 20–80 rows, about half the CPU and less wall."""
+    measured against ``executemany`` for 20–80 rows, about half the CPU and less wall.
+    The arrays go in psycopg's binary format (``%b``): its text format builds each array
+    literal in Python, ten times slower (4 arrays of 400 values: 2.68 ms against 0.28 ms)."""
 
     def __init__(
         self, compiled: Compiled, dialect: Dialect, defaults: Mapping[str, Any], table: Table
@@ -203,7 +205,7 @@ class UnnestInsert(BulkStatement):
         binds = getattr(compiled, "binds", {})
         target = dialect.identifier_preparer.format_table(table)
         columns = _column_list(dialect, table, self.names)
-        arrays = ", ".join(f"%s::{_array_type(binds[name].type, dialect)}[]" for name in self.names)
+        arrays = ", ".join(f"%b::{_array_type(binds[name].type, dialect)}[]" for name in self.names)
         self.sql = f"INSERT INTO {target} ({columns}) SELECT * FROM unnest({arrays})"  # noqa: S608
         self._convert = _converter(self.names, self._fast, positional=True)
 
@@ -291,7 +293,7 @@ class UnnestUpdate(BulkStatement):
         self._keys = len(keys)
         quote = dialect.identifier_preparer.quote
         target = dialect.identifier_preparer.format_table(table)
-        arrays = ", ".join(f"%s::{_array_type(binds[name].type, dialect)}[]" for name in order)
+        arrays = ", ".join(f"%b::{_array_type(binds[name].type, dialect)}[]" for name in order)
         aliases = ", ".join(f"v{index}" for index in range(len(order)))
         assignments = ", ".join(
             f"{quote(table.c[c].name)} = v.v{len(keys) + index}" for index, c in enumerate(columns)
