@@ -30,7 +30,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql
 
-from projections.bulk import UnnestUpdate, bulk_insert, bulk_update
+from projections import bulk
+from projections.bulk import UnnestUpdate, _copy_type, bulk_insert, bulk_update
 from projections.event_log import event_log
 from projections.schema import create_all
 from projections.tables import (
@@ -207,12 +208,15 @@ def test_a_key_given_twice_is_sent_once_with_its_last_values() -> None:
 
 
 @on_a_database(30)
-@given(case=cases(), leave_defaults=st.booleans())
+@given(case=cases(), leave_defaults=st.booleans(), copied=st.booleans())
 def test_a_bulk_insert_leaves_what_one_insert_a_row_leaves(
     engine: Engine,
     case: tuple[Table, list[dict[str, Any]], list[dict[str, Any]]],
     leave_defaults: bool,
+    copied: bool,
 ) -> None:
+    """``copied``: however few the rows, PostgreSQL receives them by ``COPY`` (binary), as
+    it does a batch of ``COPY_FROM`` rows or more."""
     table, stored, _ = case
     if leave_defaults:  # the columns with a default left out, as the projections do
         defaulted = {c.key for c in table.columns if c.default is not None}
@@ -223,5 +227,38 @@ def test_a_bulk_insert_leaves_what_one_insert_a_row_leaves(
             connection.execute(insert(table).values(row))
 
     expected = _left_by(engine, table, [], one_a_row)
-    got = _left_by(engine, table, [], lambda c: bulk_insert(c, table, stored))
+    with pytest.MonkeyPatch.context() as patch:
+        if copied:
+            patch.setattr(bulk, "COPY_FROM", 1)
+        got = _left_by(engine, table, [], lambda c: bulk_insert(c, table, stored))
     assert got == expected
+
+
+@pytest.mark.parametrize("table", TABLES, ids=lambda t: t.name)
+@on_a_database(5)
+@given(data=st.data())
+def test_rows_sent_by_copy_are_stored_as_inserted_in_every_table(
+    engine: Engine, table: Table, data: st.DataObject
+) -> None:
+    unique = [c.key for c in table.columns if c.unique]
+    stored = data.draw(
+        st.lists(
+            _rows(table),
+            min_size=1,
+            max_size=4,
+            unique_by=(lambda r: _key(table, r), *(lambda r, c=c: r[c] for c in unique)),
+        )
+    )
+    expected = _left_by(engine, table, [], lambda c: c.execute(insert(table), stored))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(bulk, "COPY_FROM", 1)
+        got = _left_by(engine, table, [], lambda c: bulk_insert(c, table, stored))
+    assert got == expected
+
+
+def test_every_read_model_column_is_copied_in_binary() -> None:
+    """A column type the binary ``COPY`` does not name would send its table in text."""
+    dialect = postgresql.psycopg.dialect()  # type: ignore[attr-defined]
+    for table in TABLES:
+        for column in table.columns:
+            assert _copy_type(column.type, dialect) is not None, (table.name, column.key)
