@@ -44,7 +44,7 @@ from projections.asof_tables import (
     asof_retractions,
     asof_rulebooks,
 )
-from projections.bulk import bulk_insert
+from projections.bulk import bulk_delete, bulk_insert
 from projections.context import BatchContext
 from projections.prepared import Sized, item_binds
 from projections.scoring import (
@@ -263,18 +263,11 @@ def refresh_points(ctx: BatchContext, tz: tzinfo, parsed: RulebookCache | None =
     wanted = [(agent_id, day) for agent_id, day in days if agent_id in keys]
     for start in range(0, len(wanted), DAYS_PER_QUERY):
         chunk = wanted[start : start + DAYS_PER_QUERY]
-        connection.execute(
-            delete(asof_points).where(
-                or_(
-                    *(
-                        and_(
-                            asof_points.c.agent_key == keys[agent_id],
-                            asof_points.c.day == day.toordinal(),
-                        )
-                        for agent_id, day in chunk
-                    )
-                )
-            )
+        bulk_delete(
+            connection,
+            asof_points,
+            ("agent_key", "day"),
+            [{"b_agent_key": keys[agent_id], "b_day": day.toordinal()} for agent_id, day in chunk],
         )
         facts = (
             Lifespan(recognition_from_row(row), recorded=row[1], retracted=row[10])

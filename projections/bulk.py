@@ -86,9 +86,20 @@ def _fast_processor(sql_type: Any, dialect: Dialect, standard: Processor) -> Pro
 class BulkStatement:
     """One statement for one dialect; rows are mappings from bind name to Python value."""
 
-    def __init__(self, compiled: Compiled, dialect: Dialect, defaults: Mapping[str, Any]) -> None:
+    def __init__(
+        self,
+        compiled: Compiled,
+        dialect: Dialect,
+        defaults: Mapping[str, Any],
+        *,
+        positional: bool | None = None,
+    ) -> None:
+        """``positional``: the values as tuples in ``names`` order (the statements of our
+        own text), rather than as the dialect's paramstyle says."""
         self.sql = compiled.string
-        self.positional = dialect.paramstyle in ("qmark", "numeric", "format")
+        if positional is None:
+            positional = dialect.paramstyle in ("qmark", "numeric", "format")
+        self.positional = positional
         binds = getattr(compiled, "binds", {})
         names: list[str] = list(getattr(compiled, "positiontup", None) or binds)
         self.names = tuple(names)
@@ -177,7 +188,7 @@ class CopyStatement(BulkStatement):
     def __init__(
         self, compiled: Compiled, dialect: Dialect, defaults: Mapping[str, Any], table: Table
     ) -> None:
-        super().__init__(compiled, dialect, defaults)
+        super().__init__(compiled, dialect, defaults, positional=True)
         binds = getattr(compiled, "binds", {})
         columns = _column_list(dialect, table, self.names)
         types = [_copy_type(binds[name].type, dialect) for name in self.names]
@@ -185,7 +196,6 @@ class CopyStatement(BulkStatement):
         binary = "" if self.types is None else " (FORMAT BINARY)"
         target = dialect.identifier_preparer.format_table(table)
         self.sql = f"COPY {target} ({columns}) FROM STDIN{binary}"
-        self._convert = _converter(self.names, self._fast, positional=True)
 
     def execute(self, connection: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
         if not rows:
@@ -236,13 +246,12 @@ class UnnestInsert(BulkStatement):
     def __init__(
         self, compiled: Compiled, dialect: Dialect, defaults: Mapping[str, Any], table: Table
     ) -> None:
-        super().__init__(compiled, dialect, defaults)
+        super().__init__(compiled, dialect, defaults, positional=True)
         binds = getattr(compiled, "binds", {})
         target = dialect.identifier_preparer.format_table(table)
         columns = _column_list(dialect, table, self.names)
-        arrays = ", ".join(f"%b::{_array_type(binds[name].type, dialect)}[]" for name in self.names)
-        self.sql = f"INSERT INTO {target} ({columns}) SELECT * FROM unnest({arrays})"  # noqa: S608
-        self._convert = _converter(self.names, self._fast, positional=True)
+        source = _arrays(dialect, binds, self.names)
+        self.sql = f"INSERT INTO {target} ({columns}) SELECT * FROM {source}"  # noqa: S608
 
     def execute(self, connection: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
         if not rows:
@@ -304,6 +313,25 @@ def _array_type(sql_type: Any, dialect: Dialect) -> str:
     return dialect.type_compiler_instance.process(impl)
 
 
+def _arrays(dialect: Dialect, binds: Mapping[str, Any], names: Sequence[str]) -> str:
+    """``unnest(…)`` of one binary array a bind of ``names``, typed as :func:`_array_type`."""
+    arrays = ", ".join(f"%b::{_array_type(binds[name].type, dialect)}[]" for name in names)
+    return f"unnest({arrays})"
+
+
+def _aliases(count: int) -> str:
+    return ", ".join(f"v{index}" for index in range(count))
+
+
+def _matches(dialect: Dialect, table: Table, keys: Sequence[str]) -> str:
+    """``table`` joined to the unnested arrays ``v`` on ``keys`` (their first arrays)."""
+    quote = dialect.identifier_preparer.quote
+    target = dialect.identifier_preparer.format_table(table)
+    return " AND ".join(
+        f"{target}.{quote(table.c[k].name)} = v.v{index}" for index, k in enumerate(keys)
+    )
+
+
 class UnnestUpdate(BulkStatement):
     """An update of many rows in one PostgreSQL statement: each column's values are sent as
     one array, ``unnest`` turns the arrays back into rows, and the table is joined to them on
@@ -320,7 +348,7 @@ class UnnestUpdate(BulkStatement):
         keys: tuple[str, ...],
         columns: tuple[str, ...],
     ) -> None:
-        super().__init__(compiled, dialect, {})
+        super().__init__(compiled, dialect, {}, positional=True)
         binds = getattr(compiled, "binds", {})
         order = [f"b_{k}" for k in keys] + list(columns)
         position = {name: index for index, name in enumerate(self.names)}
@@ -328,17 +356,12 @@ class UnnestUpdate(BulkStatement):
         self._keys = len(keys)
         quote = dialect.identifier_preparer.quote
         target = dialect.identifier_preparer.format_table(table)
-        arrays = ", ".join(f"%b::{_array_type(binds[name].type, dialect)}[]" for name in order)
-        aliases = ", ".join(f"v{index}" for index in range(len(order)))
         assignments = ", ".join(
             f"{quote(table.c[c].name)} = v.v{len(keys) + index}" for index, c in enumerate(columns)
         )
-        matches = " AND ".join(
-            f"{target}.{quote(table.c[k].name)} = v.v{index}" for index, k in enumerate(keys)
-        )
-        source = f"unnest({arrays}) AS v({aliases})"
+        source = f"{_arrays(dialect, binds, order)} AS v({_aliases(len(order))})"
+        matches = _matches(dialect, table, keys)
         self.sql = f"UPDATE {target} SET {assignments} FROM {source} WHERE {matches}"  # noqa: S608
-        self._convert = _converter(self.names, self._fast, positional=True)
 
     def arrays(self, rows: Sequence[Mapping[str, Any]]) -> tuple[list[Any], ...]:
         """The statement's parameters for ``rows``: one list of values a column, keys first."""
@@ -391,17 +414,50 @@ def bulk_update(
     statement.execute(connection, rows)
 
 
+class UnnestDelete(BulkStatement):
+    """A delete of the rows matching many keys in one PostgreSQL statement, ``DELETE …
+    USING unnest(arrays)``: one array a key column, processed as for the row-by-row delete
+    (``compiled``); the text does not depend on the number of keys, so it stays prepared."""
+
+    def __init__(
+        self, compiled: Compiled, dialect: Dialect, table: Table, keys: tuple[str, ...]
+    ) -> None:
+        super().__init__(compiled, dialect, {}, positional=True)
+        binds = getattr(compiled, "binds", {})
+        order = [f"b_{k}" for k in keys]
+        position = {name: index for index, name in enumerate(self.names)}
+        self._order = tuple(position[name] for name in order)
+        target = dialect.identifier_preparer.format_table(table)
+        source = f"{_arrays(dialect, binds, order)} AS v({_aliases(len(order))})"
+        matches = _matches(dialect, table, keys)
+        self.sql = f"DELETE FROM {target} USING {source} WHERE {matches}"  # noqa: S608
+
+    def execute(self, connection: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
+        if not rows:
+            return
+        order = self._order
+        ordered = [tuple(values[i] for i in order) for values in self.parameters(rows)]
+        _execute_once(connection, self.sql, tuple(list(c) for c in zip(*ordered, strict=True)))
+
+
 def bulk_delete(
     connection: Connection, table: Table, keys: tuple[str, ...], rows: Sequence[Mapping[str, Any]]
 ) -> None:
-    """Delete the rows of ``table`` found by ``keys`` (``b_<key>`` in each row)."""
+    """Delete the rows of ``table`` found by ``keys`` (``b_<key>`` in each row; a key may
+    match many rows, or none). On PostgreSQL (psycopg) one statement for all the keys
+    (:class:`UnnestDelete`), elsewhere one per key."""
     if not rows:
         return
     dialect = connection.dialect
-    key = ("delete", _dialect_key(dialect), table.name, keys)
+    how = "unnest" if _is_psycopg(dialect) else "delete"
+    key = (how, _dialect_key(dialect), table.name, keys)
     statement = _CACHE.get(key)
     if statement is None:
         where = and_(*(table.c[k] == bindparam(f"b_{k}", type_=table.c[k].type) for k in keys))
         compiled = delete(table).where(where).compile(dialect=dialect)
-        statement = _CACHE[key] = BulkStatement(compiled, dialect, {})
+        statement = _CACHE[key] = (
+            UnnestDelete(compiled, dialect, table, keys)
+            if how == "unnest"
+            else BulkStatement(compiled, dialect, {})
+        )
     statement.execute(connection, rows)

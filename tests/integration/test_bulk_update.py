@@ -24,6 +24,7 @@ from sqlalchemy import (
     Table,
     and_,
     bindparam,
+    delete,
     insert,
     select,
     update,
@@ -31,7 +32,8 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql
 
 from projections import bulk
-from projections.bulk import UnnestUpdate, _copy_type, bulk_insert, bulk_update
+from projections.asof_tables import asof_points
+from projections.bulk import UnnestUpdate, _copy_type, bulk_delete, bulk_insert, bulk_update
 from projections.event_log import event_log
 from projections.schema import create_all
 from projections.tables import (
@@ -254,6 +256,57 @@ def test_rows_sent_by_copy_are_stored_as_inserted_in_every_table(
         patch.setattr(bulk, "COPY_FROM", 1)
         got = _left_by(engine, table, [], lambda c: bulk_insert(c, table, stored))
     assert got == expected
+
+
+@on_a_database(30)
+@given(case=cases())
+def test_a_bulk_delete_leaves_what_one_delete_a_key_leaves(
+    engine: Engine, case: tuple[Table, list[dict[str, Any]], list[dict[str, Any]]]
+) -> None:
+    """Keys of stored rows, of none, and the same key twice."""
+    table, stored, updates = case
+    keys = tuple(c.key for c in table.primary_key.columns)
+    gone = [{f"b_{k}": row[f"b_{k}"] for k in keys} for row in updates]
+    expected = _left_by(engine, table, stored, lambda c: _one_delete_a_key(c, table, gone))
+    got = _left_by(engine, table, stored, lambda c: bulk_delete(c, table, keys, gone))
+    assert got == expected
+
+
+asof_rows = st.fixed_dictionaries(
+    {
+        "agent_key": st.integers(1, 3),
+        "day": st.integers(738_000, 738_002),
+        "competencies": st.integers(0, 2**31 - 1),
+        "points": st.integers(-(2**31), 2**31 - 1),
+        "valid_from": st.integers(0, 2**63 - 1),
+        "valid_until": st.integers(0, 2**63 - 1),
+    }
+)
+
+
+@on_a_database(20)
+@given(
+    stored=st.lists(asof_rows, max_size=10),
+    gone=st.lists(st.tuples(st.integers(1, 3), st.integers(738_000, 738_002)), max_size=5),
+)
+def test_a_bulk_delete_by_a_key_many_rows_share_deletes_each_of_them(
+    engine: Engine, stored: list[dict[str, Any]], gone: list[tuple[int, int]]
+) -> None:
+    """As a live batch forgets an agent's points versions of a day (``asof_points`` has no
+    primary key: one agent's day holds several versions)."""
+    keys = ("agent_key", "day")
+    rows = [{"b_agent_key": agent, "b_day": day} for agent, day in gone]
+    expected = _left_by(
+        engine, asof_points, stored, lambda c: _one_delete_a_key(c, asof_points, rows)
+    )
+    got = _left_by(engine, asof_points, stored, lambda c: bulk_delete(c, asof_points, keys, rows))
+    assert got == expected
+
+
+def _one_delete_a_key(connection: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
+    for row in rows:
+        where = and_(*(table.c[k[2:]] == bindparam(k) for k in row))
+        connection.execute(delete(table).where(where), row)
 
 
 def test_every_read_model_column_is_copied_in_binary() -> None:
