@@ -46,6 +46,7 @@ from api.lockdown import (
     lockdown_statements,
     other_tables,
 )
+from api.log_waker import LogWaker, waker_for
 from api.replay import replay_runtime, run_replay_check
 from api.runtime import Runtime, open_runtime
 from api.settings import SETTINGS_DOC, Settings, SettingsError, load_settings
@@ -403,9 +404,11 @@ def project() -> None:
             runtime.projector.warm()  # the first batches then read no agent's facts again
             collector = BatchCollector()  # no full collection of the kept facts mid-batch
             collector.settle()
+            waker = waker_for(runtime.app.recorder, stop)  # PostgreSQL: LISTEN, not only poll
             try:
-                _project_until(runtime, stop, settings.projector_poll_seconds, collector)
+                _project_until(runtime, stop, settings.projector_poll_seconds, collector, waker)
             finally:
+                waker.close()
                 collector.release()
             click.echo(f"projector stopped at position {runtime.projector.position()}", err=True)
     finally:
@@ -414,7 +417,11 @@ def project() -> None:
 
 
 def _project_until(
-    runtime: Runtime, stop: threading.Event, poll_seconds: float, collector: BatchCollector
+    runtime: Runtime,
+    stop: threading.Event,
+    poll_seconds: float,
+    collector: BatchCollector,
+    waker: LogWaker,
 ) -> None:
     while not stop.is_set():
         try:
@@ -425,7 +432,7 @@ def _project_until(
             continue
         runtime.seal_round()  # extend the hash chain, sign a checkpoint when due
         if applied == 0:
-            stop.wait(poll_seconds)
+            waker.wait(poll_seconds)
         else:
             collector.settle()
 

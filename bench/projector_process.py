@@ -17,6 +17,7 @@ from datetime import UTC
 
 from api.bootstrap import build_read_engine
 from api.collector import BatchCollector
+from api.log_waker import waker_for
 from api.store import event_store_env
 from domain.application import Callcraft
 from projections.projector import Projector
@@ -40,12 +41,14 @@ def main(database_url: str, read_url: str, schema: str | None, poll_seconds: flo
 
     threading.Thread(target=wait_for_eof, daemon=True).start()
     print(f"ready {projector.position()}", flush=True)
+    waker = waker_for(app.recorder, stop)  # as `callcraft project`: PostgreSQL wakes it
     while not stop.is_set():
         if projector.run_once():
             print(f"{projector.position()} {time.monotonic()}", flush=True)
             collector.settle()
         else:
-            stop.wait(poll_seconds)
+            waker.wait(poll_seconds)
+    waker.close()
     checkpointer.stop()
     engine.dispose()
     app.close()

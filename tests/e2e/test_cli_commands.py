@@ -7,6 +7,7 @@ import os
 import shutil
 import signal
 import subprocess
+import time
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -322,3 +323,51 @@ def test_the_commands_work_on_postgresql_too(postgres_cli: Cli, tmp_path: Path) 
     events = len(postgres_cli.events())
     rebuilt = postgres_cli("rebuild")
     assert f"rebuilt the read models from {events} events" in rebuilt.stdout, rebuilt.stderr
+
+
+@pytest.mark.postgres
+def test_on_postgresql_the_idle_worker_applies_a_new_recording_without_waiting_its_poll(
+    postgres_cli: Cli, tmp_path: Path
+) -> None:
+    """The worker polls once an hour here: only PostgreSQL's notification can wake it."""
+    assert postgres_cli(*DEMO).returncode == 0
+    url = postgres_cli.env["DATABASE_URL"].replace("postgresql+psycopg://", "postgresql://", 1)
+    env = {**postgres_cli.env, "CALLCRAFT_PROJECTOR_POLL_SECONDS": "3600"}
+    worker = subprocess.Popen(
+        [str(CALLCRAFT), "project"],
+        cwd=postgres_cli.cwd,
+        env=env,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=ends_with_parent(),
+    )
+    try:
+        assert worker.stderr is not None
+        assert "projector started at position" in worker.stderr.readline()
+        assert _caught_up(url), "the worker did not catch up with the demo"
+        path = csv_file(tmp_path / "one.csv", [feedback_line(postgres_cli.handles()[0])])
+        done = postgres_cli("import", str(path))
+        assert "recorded 1" in done.stdout, done.stderr
+        assert _caught_up(url), "the worker slept through the recording"
+        worker.send_signal(signal.SIGTERM)
+        _out, rest = worker.communicate(timeout=WAIT_SECONDS)
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+            worker.wait()
+    assert worker.returncode == 0, rest
+
+
+def _caught_up(url: str, seconds: float = 60) -> bool:
+    """Whether the projection reaches the end of the log within ``seconds``."""
+    deadline = time.monotonic() + seconds
+    with psycopg.connect(url, autocommit=True) as conn:
+        while time.monotonic() < deadline:
+            last = conn.execute("SELECT max(notification_id) FROM callcraft_events").fetchone()
+            at = conn.execute(
+                "SELECT position FROM tracking WHERE projection = 'callcraft'"
+            ).fetchone()
+            if last and at and at[0] == last[0]:
+                return True
+            time.sleep(0.05)
+    return False

@@ -1,0 +1,81 @@
+"""An idle projecting process learns of a new event: told by PostgreSQL, or by its poll."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from api.log_waker import ListeningWaker, PollingWaker, waker_for
+from tests.conftest import POSTGRES_URL, Database, _postgres_schema, require_postgres
+from tests.reference_model import opened
+
+LONG = 30.0  # far longer than a notification takes; a failing wait ends there
+
+
+@pytest.fixture
+def postgres_database() -> Iterator[Database]:
+    require_postgres()
+    for schema in _postgres_schema():
+        yield Database(
+            kind="postgres", database_url=POSTGRES_URL, read_url=POSTGRES_URL, schema=schema
+        )
+
+
+@pytest.mark.postgres
+def test_on_postgresql_a_write_wakes_the_listening_projector(
+    postgres_database: Database,
+) -> None:
+    with opened(postgres_database) as (app, _engine):
+        waker = waker_for(app.recorder, threading.Event())
+        assert isinstance(waker, ListeningWaker)
+        try:
+            assert not waker.wait(0.05)  # nothing appended yet: the wait times out
+            app.form_team(name="Blue", formed_by="sup")
+            assert waker.wait(LONG)  # told at once
+        finally:
+            waker.close()
+
+
+@pytest.mark.postgres
+def test_a_closed_listener_gives_its_connection_back_no_longer_listening(
+    postgres_database: Database,
+) -> None:
+    with opened(postgres_database) as (app, _engine):
+        recorder = app.recorder
+        waker_for(recorder, threading.Event()).close()
+        with recorder.datastore.get_connection() as connection:  # type: ignore[attr-defined]
+            channels = connection.execute("SELECT pg_listening_channels()").fetchall()
+        assert channels == []
+
+
+def test_on_sqlite_the_projector_waits_its_poll_unless_told_to_stop(
+    sqlite_database: Database,
+) -> None:
+    stop = threading.Event()
+    with opened(sqlite_database) as (app, _engine):
+        waker = waker_for(app.recorder, stop)
+        assert isinstance(waker, PollingWaker)
+        assert not waker.wait(0.01)
+        stop.set()
+        assert not waker.wait(LONG)  # returns at once once stopping
+        waker.close()
+
+
+@pytest.mark.postgres
+def test_a_listening_wait_ends_soon_after_the_worker_is_told_to_stop(
+    postgres_database: Database,
+) -> None:
+    """A signal sets the stop event but does not end a wait on the socket."""
+    stop = threading.Event()
+    with opened(postgres_database) as (app, _engine):
+        waker = waker_for(app.recorder, stop)
+        try:
+            threading.Timer(0.1, stop.set).start()
+            started = time.monotonic()
+            assert not waker.wait(LONG)
+            assert time.monotonic() - started < LONG / 2  # not the whole interval
+        finally:
+            waker.close()
