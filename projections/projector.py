@@ -31,7 +31,12 @@ from projections.context import BatchContext
 from projections.decoding import EventDecoder
 from projections.handlers import agents_named, apply_event
 from projections.rebuild_scoring import score_everyone
-from projections.schema import create_all, create_deferred_indexes
+from projections.schema import (
+    create_all,
+    create_deferred_indexes,
+    gather_statistics,
+    never_measured,
+)
 from projections.scoped import LiveFacts, rescore_touched, warm_live_facts
 from projections.scoring import RulebookCache, recompute_every_agent
 from projections.tables import DERIVED_TABLES, activity, board_entries, recognitions, tracking
@@ -123,6 +128,9 @@ class Projector:
         elif boards_missing:  # read models made before the boards existed: fill them once
             with self.engine.begin() as connection:
                 fill_boards(connection)
+        with self.engine.begin() as connection:
+            if never_measured(connection):  # built before statistics were gathered
+                gather_statistics(connection)
         self._ready = True
 
     # --- reading the position ------------------------------------------------------------
@@ -286,6 +294,7 @@ class Projector:
             connection.execute(delete(asof_points))
             score_everyone(connection, history, self.timezone)
             create_deferred_indexes(connection)  # the derived tables' and the event log's
+            gather_statistics(connection)  # the planner's picture of the tables just filled
         self._committed()
 
     def catch_up(self, progress: Progress | None = None) -> int:

@@ -57,3 +57,33 @@ def create_deferred_indexes(
     for index in LOADED_BEFORE_INDEXED:
         if tables is None or index.table in tables:
             index.create(connection, checkfirst=True)
+
+
+SQLITE_ANALYSIS_ROWS = 1_000
+"""Index entries SQLite samples per index when it gathers statistics (``analysis_limit``):
+0.58 s for the full-size read models (2.6 GB), against minutes for an exact count."""
+
+
+def gather_statistics(connection: Connection) -> None:
+    """Have the database measure the read models (``ANALYZE``), at the end of a rebuild or
+    when they were never measured. Without statistics SQLite guesses: at full size it
+    forgot an agent's points of a day through the index by day (5,500 entries a day) rather
+    than the one by agent (about 100), and a live batch of 50 took 187 ms instead of 135."""
+    if connection.dialect.name == "sqlite":
+        connection.exec_driver_sql(f"PRAGMA analysis_limit={SQLITE_ANALYSIS_ROWS}")
+        connection.exec_driver_sql("ANALYZE")
+        return
+    preparer = connection.dialect.identifier_preparer
+    for table in metadata.sorted_tables:
+        connection.exec_driver_sql(f"ANALYZE {preparer.format_table(table)}")
+
+
+def never_measured(connection: Connection) -> bool:
+    """Whether the read models have no statistics yet (SQLite; PostgreSQL's autovacuum
+    gathers them by itself)."""
+    if connection.dialect.name != "sqlite":
+        return False
+    found = connection.exec_driver_sql(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'sqlite_stat1'"
+    ).first()
+    return found is None

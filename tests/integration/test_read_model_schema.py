@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from sqlalchemy import inspect
 
-from projections.schema import RETIRED_INDEXES, create_all
+from domain.agents import Agent
+from projections.projector import Projector
+from projections.rebuild import rebuild
+from projections.schema import RETIRED_INDEXES, create_all, never_measured
 from tests.conftest import Database
+from tests.reference_model import opened
 
 
 def test_an_index_an_earlier_version_made_is_dropped_at_the_next_start(
@@ -37,3 +43,41 @@ def test_no_retired_index_is_still_declared() -> None:
 
 def _indexes(engine, table: str) -> set[str]:  # type: ignore[no-untyped-def]
     return {str(index["name"]) for index in inspect(engine).get_indexes(table)}
+
+
+def test_a_rebuild_leaves_the_read_models_measured_for_the_planner(database: Database) -> None:
+    with opened(database) as (app, engine):
+        team = app.form_team(name="Blue", formed_by="sup")
+        app.save(
+            Agent.enrol(
+                handle="ann",
+                name="Ann",
+                team_id=team,
+                enrolled_at=datetime(2026, 1, 1, tzinfo=UTC),
+                enrolled_by="sup",
+            )
+        )
+        rebuild(app, engine, timezone=UTC)
+        with engine.connect() as connection:
+            if database.kind == "sqlite":
+                measured = connection.exec_driver_sql(
+                    "SELECT count(*) FROM sqlite_stat1 WHERE tbl = 'agents'"
+                ).scalar()
+                assert measured
+            else:  # reltuples is -1 until a table is analysed (or vacuumed)
+                tuples = connection.exec_driver_sql(
+                    "SELECT reltuples FROM pg_class WHERE oid = 'agents'::regclass"
+                ).scalar()
+                assert tuples == 1
+
+
+def test_sqlite_read_models_never_measured_are_measured_when_a_projector_starts(
+    sqlite_database: Database,
+) -> None:
+    with opened(sqlite_database) as (app, engine):
+        create_all(engine)
+        with engine.connect() as connection:
+            assert never_measured(connection)
+        Projector(app, engine, timezone=UTC).ensure_ready()
+        with engine.connect() as connection:
+            assert not never_measured(connection)
