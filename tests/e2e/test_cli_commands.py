@@ -269,26 +269,43 @@ def test_rebuild_replays_the_whole_log(demo_cli: Cli) -> None:
     assert f"rebuilt the read models from {events} events" in done.stdout
 
 
+class Worker:
+    """``callcraft project`` running in the background, stopped with SIGTERM."""
+
+    def __init__(self, cli: Cli, **env: str) -> None:
+        self.process = subprocess.Popen(
+            [str(CALLCRAFT), "project"],
+            cwd=cli.cwd,
+            env={**cli.env, **env},
+            stderr=subprocess.PIPE,
+            text=True,
+            preexec_fn=ends_with_parent(),
+        )
+
+    def first_line(self) -> str:
+        assert self.process.stderr is not None
+        return self.process.stderr.readline()
+
+    def stop(self) -> tuple[int, str]:
+        """SIGTERM, then its exit code and what else it wrote."""
+        self.process.send_signal(signal.SIGTERM)
+        _out, rest = self.process.communicate(timeout=WAIT_SECONDS)
+        return self.process.returncode, rest
+
+    def kill(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+
+
 def test_the_projection_worker_stops_cleanly_on_sigterm(demo_cli: Cli) -> None:
-    worker = subprocess.Popen(
-        [str(CALLCRAFT), "project"],
-        cwd=demo_cli.cwd,
-        env=demo_cli.env,
-        stderr=subprocess.PIPE,
-        text=True,
-        preexec_fn=ends_with_parent(),
-    )
+    worker = Worker(demo_cli)
     try:
-        assert worker.stderr is not None
-        started = worker.stderr.readline()
-        assert "projector started at position" in started
-        worker.send_signal(signal.SIGTERM)
-        _out, rest = worker.communicate(timeout=WAIT_SECONDS)
+        assert "projector started at position" in worker.first_line()
+        code, rest = worker.stop()
     finally:
-        if worker.poll() is None:
-            worker.kill()
-            worker.wait()
-    assert worker.returncode == 0, rest
+        worker.kill()
+    assert code == 0, rest
     assert "received SIGTERM; stopping" in rest
     assert "projector stopped at position" in rest
 
@@ -332,30 +349,18 @@ def test_on_postgresql_the_idle_worker_applies_a_new_recording_without_waiting_i
     """The worker polls once an hour here: only PostgreSQL's notification can wake it."""
     assert postgres_cli(*DEMO).returncode == 0
     url = postgres_cli.env["DATABASE_URL"].replace("postgresql+psycopg://", "postgresql://", 1)
-    env = {**postgres_cli.env, "CALLCRAFT_PROJECTOR_POLL_SECONDS": "3600"}
-    worker = subprocess.Popen(
-        [str(CALLCRAFT), "project"],
-        cwd=postgres_cli.cwd,
-        env=env,
-        stderr=subprocess.PIPE,
-        text=True,
-        preexec_fn=ends_with_parent(),
-    )
+    worker = Worker(postgres_cli, CALLCRAFT_PROJECTOR_POLL_SECONDS="3600")
     try:
-        assert worker.stderr is not None
-        assert "projector started at position" in worker.stderr.readline()
+        assert "projector started at position" in worker.first_line()
         assert _caught_up(url), "the worker did not catch up with the demo"
         path = csv_file(tmp_path / "one.csv", [feedback_line(postgres_cli.handles()[0])])
         done = postgres_cli("import", str(path))
         assert "recorded 1" in done.stdout, done.stderr
         assert _caught_up(url), "the worker slept through the recording"
-        worker.send_signal(signal.SIGTERM)
-        _out, rest = worker.communicate(timeout=WAIT_SECONDS)
+        code, rest = worker.stop()
     finally:
-        if worker.poll() is None:
-            worker.kill()
-            worker.wait()
-    assert worker.returncode == 0, rest
+        worker.kill()
+    assert code == 0, rest
 
 
 def _caught_up(url: str, seconds: float = 60) -> bool:
