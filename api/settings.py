@@ -139,7 +139,12 @@ SETTINGS_DOC: tuple[tuple[str, str, str], ...] = (
         "`callcraft project` worker runs)",
     ),
     ("CALLCRAFT_PROJECTOR_BATCH_SIZE", "1000", "Events per projection transaction"),
-    ("CALLCRAFT_PROJECTOR_POLL_SECONDS", "0.2", "How often an idle projector looks for new events"),
+    (
+        "CALLCRAFT_PROJECTOR_POLL_SECONDS",
+        "0.2",
+        "How often an idle projector looks for new events (on PostgreSQL `callcraft project`"
+        " is also woken by each append; on SQLite 0.01 keeps the live lag to a batch)",
+    ),
     (
         "CALLCRAFT_READ_YOUR_WRITES_TIMEOUT",
         "2.0",
