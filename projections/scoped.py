@@ -361,7 +361,7 @@ class LiveFacts:
     Beside them, under the same rule, the ``period_xp`` rows of the periods the batches
     wrote (:meth:`periods_of`, :meth:`put_periods`): every row of one (window, period start,
     agent), as stored, so that the next batch touching that period does not read it again.
-    At most ``max_periods`` periods are kept; beyond, they are all forgotten."""
+    At most ``max_periods`` periods are kept, the ones used longest ago dropped first."""
 
     def __init__(self, max_rows: int = 200_000, max_periods: int = 50_000) -> None:
         self.position: int | None = None
@@ -369,7 +369,7 @@ class LiveFacts:
         self.max_periods = max_periods
         self._rows: OrderedDict[UUID, list[Any]] = OrderedDict()
         self._count = 0
-        self._periods: dict[PeriodKey, dict[PeriodRowKey, dict[str, Any]]] = {}
+        self._periods: OrderedDict[PeriodKey, dict[PeriodRowKey, dict[str, Any]]] = OrderedDict()
 
     def starting_at(self, position: int) -> None:
         """A batch starts from ``position``: forget everything unless it is ours."""
@@ -385,13 +385,18 @@ class LiveFacts:
     def periods_of(self, period: PeriodKey) -> dict[PeriodRowKey, dict[str, Any]] | None:
         """The stored ``period_xp`` rows of ``period`` (window, start, agent), by key, if
         kept (an empty dict: it has none)."""
-        return self._periods.get(period)
+        found = self._periods.get(period)
+        if found is not None:
+            self._periods.move_to_end(period)
+        return found
 
     def put_periods(self, period: PeriodKey, rows: dict[PeriodRowKey, dict[str, Any]]) -> None:
-        """``rows`` are the stored ``period_xp`` rows of ``period`` now (all of them)."""
-        if period not in self._periods and len(self._periods) >= self.max_periods:
-            self._periods.clear()
+        """``rows`` are the stored ``period_xp`` rows of ``period`` now (all of them); beyond
+        ``max_periods``, the period used longest ago is forgotten."""
         self._periods[period] = rows
+        self._periods.move_to_end(period)
+        while len(self._periods) > self.max_periods:
+            self._periods.popitem(last=False)
 
     def get(self, agent_id: UUID) -> list[Any] | None:
         found = self._rows.get(agent_id)

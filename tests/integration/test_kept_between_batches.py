@@ -5,8 +5,9 @@ after a rebuild, not across a rulebook publication."""
 
 from __future__ import annotations
 
-from datetime import UTC, tzinfo
+from datetime import UTC, date, tzinfo
 from typing import Any
+from uuid import UUID
 
 import pytest
 from hypothesis import given
@@ -18,7 +19,7 @@ from projections import projector as projector_module
 from projections.asof_index import refresh_points
 from projections.projector import Projector, rescore_marker
 from projections.rebuild import rebuild
-from projections.scoped import read_live_facts
+from projections.scoped import LiveFacts, read_live_facts
 from projections.tables import tracking
 from tests.conftest import Database
 from tests.reference_model import (
@@ -173,3 +174,15 @@ def test_warming_keeps_what_a_cold_batch_reads_and_nothing_during_a_rebuild(
             )
         assert not projector.warm()
         assert projector._kept.position is None
+
+
+def test_beyond_its_bound_the_period_used_longest_ago_is_forgotten_first() -> None:
+    kept = LiveFacts(max_periods=2)
+    first, second, third = (("week", date(2026, 1, d), UUID(int=d)) for d in (5, 12, 19))
+    kept.put_periods(first, {})
+    kept.put_periods(second, {})
+    assert kept.periods_of(first) == {}  # used again: now the most recent
+    kept.put_periods(third, {})
+    assert kept.periods_of(second) is None
+    assert kept.periods_of(first) == {}
+    assert kept.periods_of(third) == {}
