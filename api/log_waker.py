@@ -5,7 +5,9 @@ appending transaction; ``callcraft project`` listens on that channel and starts 
 as soon as a notification arrives, so a recording is not left waiting for the poll interval
 (0.2 s by default) — the live lag at a low rate is then one batch, as at a high rate. The poll
 interval stays the longest wait, so a notification lost with a dropped connection costs one
-interval at most. SQLite has no notifications: there the process polls.
+interval at most. The channel is named after the events table, so every store of one database
+shares it: another store's append wakes the worker for a batch that finds nothing. SQLite has
+no notifications: there the process polls.
 """
 
 from __future__ import annotations
