@@ -16,13 +16,17 @@ boards with a join over every ``period_xp`` row. Every derived table is written 
 secondary indexes, which are created once at the end (the whole pass is one transaction, so
 a rebuild that dies here leaves the tables, indexes included, as they were).
 
-Memory is bounded by the chunk (:data:`CHUNK` agents' facts and derived rows at a time), not
-by the length of the log.
+Memory is bounded by the chunk, not by the length of the log nor the number of agents: agents
+are listed :data:`CHUNK` at a time (keyset pagination), and each page is split, in id order,
+into chunks whose facts (recognitions received, retracted ones included, and kudos given) add
+up to at most :data:`CHUNK_FACTS` rows, counted first with one aggregate per side. Only an agent
+with more facts than that on its own is scored alone, in a chunk of its own: scoring takes an
+agent's whole history at once (:func:`domain.scoring.score_agent`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import tzinfo
 from typing import Any
 from uuid import UUID
@@ -55,7 +59,12 @@ from projections.tables import (
 )
 
 CHUNK = 1000
-"""Agents whose facts are held at once."""
+"""Agents listed at once (their ids and fact counts)."""
+
+CHUNK_FACTS = 10_000
+"""Facts (rows read: recognitions received and kudos given) a chunk holds at most, with what
+is derived from them; an agent with more is scored alone. About 1.5 KB of Python objects per
+fact at the chunk's peak, so ~15 MiB."""
 
 DEFERRED: tuple[Index, ...] = (
     *sorted(board_entries.indexes, key=lambda i: str(i.name)),
@@ -78,11 +87,42 @@ def score_everyone(connection: Connection, history: RulebookHistory, tz: tzinfo)
         index.drop(connection, checkfirst=True)
     timeline = load_timeline(connection)
     done = 0
-    for chunk in every_agent(connection, CHUNK):
-        done += score_chunk(connection, chunk, history, timeline, tz)
+    for page in every_agent(connection, CHUNK):
+        for chunk in split_by_facts(page, fact_counts(connection, page), CHUNK_FACTS):
+            done += score_chunk(connection, chunk, history, timeline, tz)
     for index in DEFERRED:
         index.create(connection, checkfirst=True)
     return done
+
+
+def fact_counts(connection: Connection, page: Sequence[UUID]) -> dict[UUID, int]:
+    """How many rows :func:`score_chunk` reads for each agent of ``page`` that has any: the
+    recognitions it received (retracted included) and, at most, the kudos it gave (counted
+    retracted or not; only kudos name a ``from_agent``): both from an index alone."""
+    counts: dict[UUID, int] = {}
+    for column in (recognitions.c.agent_id, recognitions.c.from_agent):
+        query = select(column, func.count()).where(column.in_(page)).group_by(column)
+        for agent_id, count in connection.execute(query):
+            counts[agent_id] = counts.get(agent_id, 0) + int(count)
+    return counts
+
+
+def split_by_facts(
+    page: Sequence[UUID], counts: Mapping[UUID, int], limit: int
+) -> Iterator[list[UUID]]:
+    """``page`` in order, cut into chunks of at most ``limit`` facts (``counts``; an agent
+    absent has none); an agent with more than ``limit`` alone."""
+    chunk: list[UUID] = []
+    held = 0
+    for agent_id in page:
+        count = counts.get(agent_id, 0)
+        if chunk and held + count > limit:
+            yield chunk
+            chunk, held = [], 0
+        chunk.append(agent_id)
+        held += count
+    if chunk:
+        yield chunk
 
 
 def _received(connection: Connection, chunk: Sequence[UUID]) -> Iterator[Any]:
