@@ -21,7 +21,11 @@ are listed :data:`CHUNK` at a time (keyset pagination), and each page is split, 
 into chunks whose facts (recognitions received, retracted ones included, and kudos given) add
 up to at most :data:`CHUNK_FACTS` rows, counted first with one aggregate per side. Only an agent
 with more facts than that on its own is scored alone, in a chunk of its own: scoring takes an
-agent's whole history at once (:func:`domain.scoring.score_agent`).
+agent's whole history at once (:func:`domain.scoring.score_agent`). What is derived goes out
+:data:`FLUSH_ROWS` rows a table at a time (:class:`Derived`), whatever the chunk: a sparse
+history derives about 17 period and board rows a fact. ``tests/integration/
+test_rebuild_memory.py`` rebuilds a store and the same store grown four times over and finds
+the same facts held and the same allocation peak.
 """
 
 from __future__ import annotations
@@ -61,10 +65,12 @@ from projections.tables import (
 CHUNK = 1000
 """Agents listed at once (their ids and fact counts)."""
 
-CHUNK_FACTS = 10_000
-"""Facts (rows read: recognitions received and kudos given) a chunk holds at most, with what
-is derived from them; an agent with more is scored alone. About 1.5 KB of Python objects per
-fact at the chunk's peak, so ~15 MiB."""
+CHUNK_FACTS = 5_000
+"""Facts (rows read: recognitions received and kudos given) a chunk holds at most; an agent
+with more is scored alone."""
+
+FLUSH_ROWS = 2_000
+"""Derived rows a table gathers before they are written (:class:`Derived`)."""
 
 DEFERRED: tuple[Index, ...] = (
     *sorted(board_entries.indexes, key=lambda i: str(i.name)),
@@ -87,9 +93,11 @@ def score_everyone(connection: Connection, history: RulebookHistory, tz: tzinfo)
         index.drop(connection, checkfirst=True)
     timeline = load_timeline(connection)
     done = 0
+    out = Derived(connection)
     for page in every_agent(connection, CHUNK):
         for chunk in split_by_facts(page, fact_counts(connection, page), CHUNK_FACTS):
-            done += score_chunk(connection, chunk, history, timeline, tz)
+            done += score_chunk(connection, chunk, history, timeline, tz, out)
+    out.send(full_only=False)
     for index in DEFERRED:
         index.create(connection, checkfirst=True)
     return done
@@ -156,8 +164,10 @@ def score_chunk(
     history: RulebookHistory,
     timeline: RulebookTimeline,
     tz: tzinfo,
+    out: Derived,
 ) -> int:
-    """Every derived row of ``chunk``'s agents (sorted ids), from one read of their facts."""
+    """Every derived row of ``chunk``'s agents (sorted ids), from one read of their facts,
+    sent to ``out`` (the pass's :class:`Derived`: some may be written later)."""
     directory = {
         row.agent_id: row
         for row in connection.execute(
@@ -175,36 +185,62 @@ def score_chunk(
         )
     }
     received: dict[UUID, list[Recognition]] = {}
-    lifespans: list[Lifespan] = []
+    lifespans: dict[UUID, list[Lifespan]] = {}
     for row in _received(connection, chunk):
         recognition = recognition_from_row(row)
         if not row[_RETRACTED]:
             received.setdefault(recognition.agent_id, []).append(recognition)
         if recognition.agent_id in keys:
-            lifespans.append(Lifespan(recognition, recorded=row[1], retracted=row[_RETRACTED_AT]))
+            lifespans.setdefault(recognition.agent_id, []).append(
+                Lifespan(recognition, recorded=row[1], retracted=row[_RETRACTED_AT])
+            )
     given = _given(connection, chunk)
 
-    points: list[dict[str, Any]] = []
-    profiles: list[dict[str, Any]] = []
-    badges: list[dict[str, Any]] = []
-    periods: list[dict[str, Any]] = []
-    entries: list[dict[str, Any]] = []
-    present = [agent_id for agent_id in chunk if agent_id in directory]
-    for agent_id in present:
-        entry = directory[agent_id]
-        score: AgentScore = score_agent(
-            AgentHistory(
-                agent_id=agent_id,
-                received=tuple(received.get(agent_id, ())),
-                kudos_given=tuple(given.get(agent_id, ())),
-            ),
-            history,
-            tz,
-        )
+    scored = 0
+    for agent_id in chunk:
+        entry = directory.get(agent_id)
+        if entry is not None:
+            scored += 1
+            score: AgentScore = score_agent(
+                AgentHistory(
+                    agent_id=agent_id,
+                    received=tuple(received.pop(agent_id, ())),
+                    kudos_given=tuple(given.pop(agent_id, ())),
+                ),
+                history,
+                tz,
+            )
+            out.add_score(score, entry, tz)
+        spans = lifespans.pop(agent_id, None)
+        if spans:  # a version depends only on its agent's group: one agent at a time
+            key = keys[agent_id]
+            out.versions.extend(version_row(key, v) for v in points_versions(spans, timeline, tz))
+        out.send(full_only=True)
+    return scored
+
+
+class Derived:
+    """Derived rows on their way to their tables. A table's rows are written once
+    :data:`FLUSH_ROWS` have gathered (looked at after each agent) and at the end, so what a
+    chunk derives is never held whole; each table gets its rows in the order they were
+    derived (agents in id order: the boards' key order)."""
+
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+        self.points: list[dict[str, Any]] = []
+        self.profiles: list[dict[str, Any]] = []
+        self.badges: list[dict[str, Any]] = []
+        self.periods: list[dict[str, Any]] = []
+        self.entries: list[dict[str, Any]] = []
+        self.versions: list[dict[str, Any]] = []
+
+    def add_score(self, score: AgentScore, entry: Any, tz: tzinfo) -> None:
+        """The rows of one agent's ``score``; ``entry``: its directory row."""
+        agent_id = score.agent_id
         for line in score.lines:
             wanted: tuple[Any, ...] = (line.points, line.rulebook_version, line.rule, line.capped)
             if wanted != _NOT_SCORED:  # what a fresh row holds already
-                points.append(
+                self.points.append(
                     {
                         "b_recording_id": line.recording_id,
                         "points": line.points,
@@ -213,11 +249,11 @@ def score_chunk(
                         "capped": line.capped,
                     }
                 )
-        profiles.append(profile_values(score, entry.team_id, entry.departed_at is not None))
-        badges.extend(badge_values(score).values())
+        self.profiles.append(profile_values(score, entry.team_id, entry.departed_at is not None))
+        self.badges.extend(badge_values(score).values())
         on_board = entry.departed_at is None
         for (window, start, competency), xp in sorted(period_values(score, tz).items()):
-            periods.append(
+            self.periods.append(
                 {
                     "window": window,
                     "period_start": start,
@@ -227,23 +263,31 @@ def score_chunk(
                 }
             )
             if on_board and xp > 0:
-                entries.append(
+                self.entries.append(
                     board_entry(
                         agent_id, (window, start, competency), entry.team_id, entry.name, xp
                     )
                 )
-    bulk_update(connection, recognitions, ("recording_id",), points)
-    bulk_insert(connection, agent_profiles, profiles)
-    bulk_insert(connection, agent_badges, badges)
-    bulk_insert(connection, period_xp, periods)
-    bulk_insert(connection, board_entries, entries)
-    if lifespans:
-        bulk_insert(
-            connection,
-            asof_points,
-            [
-                version_row(keys[v.recognition.agent_id], v)
-                for v in points_versions(lifespans, timeline, tz)
-            ],
-        )
-    return len(present)
+
+    def send(self, *, full_only: bool) -> None:
+        """Write the rows gathered (``full_only``: only a table's that reached
+        :data:`FLUSH_ROWS`)."""
+        least = FLUSH_ROWS if full_only else 1
+        connection = self.connection
+        if len(self.points) >= least:
+            bulk_update(connection, recognitions, ("recording_id",), self.points)
+            self.points = []
+        for table, name in _INSERTED:
+            rows: list[dict[str, Any]] = getattr(self, name)
+            if len(rows) >= least:
+                bulk_insert(connection, table, rows)
+                setattr(self, name, [])
+
+
+_INSERTED = (
+    (agent_profiles, "profiles"),
+    (agent_badges, "badges"),
+    (period_xp, "periods"),
+    (board_entries, "entries"),
+    (asof_points, "versions"),
+)

@@ -33,6 +33,7 @@ PROPERTY = on_a_database(10)
     batch_size=st.integers(1, 7),
     chunk=st.integers(1, 3),
     facts=st.integers(1, 12),
+    flush=st.integers(1, 30),
 )
 def test_a_rebuild_split_anywhere_equals_the_live_projection(
     database: Database,
@@ -41,6 +42,7 @@ def test_a_rebuild_split_anywhere_equals_the_live_projection(
     batch_size: int,
     chunk: int,
     facts: int,
+    flush: int,
 ) -> None:
     with fresh_database(database.kind) as db, opened(db, timezone) as (app, engine):
         world = World(app)
@@ -53,11 +55,12 @@ def test_a_rebuild_split_anywhere_equals_the_live_projection(
         incremental = dump_read_models(engine)
 
         # Batches that end anywhere in the log, scoring chunks that end between any agents
-        # (pages of `chunk` agents, cut at `facts` facts), every insert on PostgreSQL sent
-        # with COPY (the live projection's went one by one).
+        # (pages of `chunk` agents, cut at `facts` facts), derived rows written `flush` at a
+        # time, every insert on PostgreSQL sent with COPY (the live one's went one by one).
         with (
             mock.patch.object(projections.rebuild_scoring, "CHUNK", chunk),
             mock.patch.object(projections.rebuild_scoring, "CHUNK_FACTS", facts),
+            mock.patch.object(projections.rebuild_scoring, "FLUSH_ROWS", flush),
             mock.patch.object(projections.bulk, "COPY_FROM", 1),
         ):
             rebuild(app, engine, timezone=timezone, batch_size=batch_size)
