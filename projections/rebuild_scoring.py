@@ -24,8 +24,9 @@ with more facts than that on its own is scored alone, in a chunk of its own: sco
 agent's whole history at once (:func:`domain.scoring.score_agent`). What is derived goes out
 :data:`FLUSH_ROWS` rows a table at a time (:class:`Derived`), whatever the chunk: a sparse
 history derives about 17 period and board rows a fact. ``tests/integration/
-test_rebuild_memory.py`` rebuilds a store and the same store grown four times over and finds
-the same facts held and the same allocation peak.
+test_rebuild_memory.py`` holds the pass to its budget of facts in a store and in the same store
+grown four times over, and finds the same working set (tracemalloc) in a store of four times
+as many agents and recognitions.
 """
 
 from __future__ import annotations
