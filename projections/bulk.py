@@ -319,10 +319,6 @@ def _arrays(dialect: Dialect, binds: Mapping[str, Any], names: Sequence[str]) ->
     return f"unnest({arrays})"
 
 
-def _aliases(count: int) -> str:
-    return ", ".join(f"v{index}" for index in range(count))
-
-
 def _matches(dialect: Dialect, table: Table, keys: Sequence[str]) -> str:
     """``table`` joined to the unnested arrays ``v`` on ``keys`` (their first arrays)."""
     quote = dialect.identifier_preparer.quote
@@ -332,13 +328,42 @@ def _matches(dialect: Dialect, table: Table, keys: Sequence[str]) -> str:
     )
 
 
-class UnnestUpdate(BulkStatement):
+class _Unnested(BulkStatement):
+    """A PostgreSQL statement joining ``table`` on ``keys`` to ``unnest(arrays)`` (``v``): one
+    binary array a key, then one a column of ``columns``, their values processed as for the
+    row-by-row statement (``compiled``). Its text does not depend on the number of rows, so
+    psycopg prepares it once."""
+
+    def __init__(
+        self,
+        compiled: Compiled,
+        dialect: Dialect,
+        table: Table,
+        keys: tuple[str, ...],
+        columns: tuple[str, ...] = (),
+    ) -> None:
+        super().__init__(compiled, dialect, {}, positional=True)
+        binds = getattr(compiled, "binds", {})
+        order = [f"b_{k}" for k in keys] + list(columns)
+        position = {name: index for index, name in enumerate(self.names)}
+        self._order = tuple(position[name] for name in order)
+        self._keys = len(keys)
+        self._target = dialect.identifier_preparer.format_table(table)
+        aliases = ", ".join(f"v{index}" for index in range(len(order)))
+        self._source = f"{_arrays(dialect, binds, order)} AS v({aliases})"
+        self._matches = _matches(dialect, table, keys)
+
+    def _ordered(self, rows: Sequence[Mapping[str, Any]]) -> list[tuple[Any, ...]]:
+        """Each row's processed values, keys first, in the arrays' order."""
+        order = self._order
+        return [tuple(values[i] for i in order) for values in self.parameters(rows)]
+
+
+class UnnestUpdate(_Unnested):
     """An update of many rows in one PostgreSQL statement: each column's values are sent as
     one array, ``unnest`` turns the arrays back into rows, and the table is joined to them on
-    its keys. The statement's text does not depend on the number of rows, so psycopg
-    prepares it once; the values go through the same bind processing as the row-by-row
-    update (``compiled`` is that update). A key given twice keeps its last row, as the
-    row-by-row updates, run in order, would leave it."""
+    its keys. A key given twice keeps its last row, as the row-by-row updates, run in order,
+    would leave it."""
 
     def __init__(
         self,
@@ -348,25 +373,19 @@ class UnnestUpdate(BulkStatement):
         keys: tuple[str, ...],
         columns: tuple[str, ...],
     ) -> None:
-        super().__init__(compiled, dialect, {}, positional=True)
-        binds = getattr(compiled, "binds", {})
-        order = [f"b_{k}" for k in keys] + list(columns)
-        position = {name: index for index, name in enumerate(self.names)}
-        self._order = tuple(position[name] for name in order)
-        self._keys = len(keys)
+        super().__init__(compiled, dialect, table, keys, columns)
         quote = dialect.identifier_preparer.quote
-        target = dialect.identifier_preparer.format_table(table)
         assignments = ", ".join(
             f"{quote(table.c[c].name)} = v.v{len(keys) + index}" for index, c in enumerate(columns)
         )
-        source = f"{_arrays(dialect, binds, order)} AS v({_aliases(len(order))})"
-        matches = _matches(dialect, table, keys)
-        self.sql = f"UPDATE {target} SET {assignments} FROM {source} WHERE {matches}"  # noqa: S608
+        self.sql = (
+            f"UPDATE {self._target} SET {assignments} FROM {self._source} WHERE {self._matches}"  # noqa: S608
+        )
 
     def arrays(self, rows: Sequence[Mapping[str, Any]]) -> tuple[list[Any], ...]:
         """The statement's parameters for ``rows``: one list of values a column, keys first."""
-        order, keys = self._order, self._keys
-        ordered = [tuple(values[i] for i in order) for values in self.parameters(rows)]
+        ordered = self._ordered(rows)
+        keys = self._keys
         last = {values[:keys]: values for values in ordered}
         if len(last) < len(ordered):
             ordered = list(last.values())
@@ -414,29 +433,20 @@ def bulk_update(
     statement.execute(connection, rows)
 
 
-class UnnestDelete(BulkStatement):
+class UnnestDelete(_Unnested):
     """A delete of the rows matching many keys in one PostgreSQL statement, ``DELETE …
-    USING unnest(arrays)``: one array a key column, processed as for the row-by-row delete
-    (``compiled``); the text does not depend on the number of keys, so it stays prepared."""
+    USING unnest(arrays)``: one array a key column."""
 
     def __init__(
         self, compiled: Compiled, dialect: Dialect, table: Table, keys: tuple[str, ...]
     ) -> None:
-        super().__init__(compiled, dialect, {}, positional=True)
-        binds = getattr(compiled, "binds", {})
-        order = [f"b_{k}" for k in keys]
-        position = {name: index for index, name in enumerate(self.names)}
-        self._order = tuple(position[name] for name in order)
-        target = dialect.identifier_preparer.format_table(table)
-        source = f"{_arrays(dialect, binds, order)} AS v({_aliases(len(order))})"
-        matches = _matches(dialect, table, keys)
-        self.sql = f"DELETE FROM {target} USING {source} WHERE {matches}"  # noqa: S608
+        super().__init__(compiled, dialect, table, keys)
+        self.sql = f"DELETE FROM {self._target} USING {self._source} WHERE {self._matches}"  # noqa: S608
 
     def execute(self, connection: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
         if not rows:
             return
-        order = self._order
-        ordered = [tuple(values[i] for i in order) for values in self.parameters(rows)]
+        ordered = self._ordered(rows)
         _execute_once(connection, self.sql, tuple(list(c) for c in zip(*ordered, strict=True)))
 
 

@@ -31,12 +31,7 @@ from projections.context import BatchContext
 from projections.decoding import EventDecoder
 from projections.handlers import agents_named, apply_event
 from projections.rebuild_scoring import score_everyone
-from projections.schema import (
-    create_all,
-    create_deferred_indexes,
-    gather_statistics,
-    never_measured,
-)
+from projections.schema import create_all, create_deferred_indexes, gather_statistics
 from projections.scoped import LiveFacts, rescore_touched, warm_live_facts
 from projections.scoring import RulebookCache, recompute_every_agent
 from projections.tables import DERIVED_TABLES, activity, board_entries, recognitions, tracking
@@ -128,9 +123,6 @@ class Projector:
         elif boards_missing:  # read models made before the boards existed: fill them once
             with self.engine.begin() as connection:
                 fill_boards(connection)
-        with self.engine.begin() as connection:
-            if never_measured(connection):  # built before statistics were gathered
-                gather_statistics(connection)
         self._ready = True
 
     # --- reading the position ------------------------------------------------------------

@@ -9,10 +9,11 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
-from api.log_waker import ListeningWaker, PollingWaker, waker_for
+from api.log_waker import ListeningWaker, LogWaker, PollingWaker, waker_for
 from tests.conftest import POSTGRES_URL, Database, _postgres_schema, require_postgres
 from tests.reference_model import opened
 
@@ -28,18 +29,26 @@ def postgres_database() -> Iterator[Database]:
         )
 
 
-@pytest.mark.postgres
-def test_on_postgresql_a_write_wakes_the_listening_projector(
-    postgres_database: Database,
-) -> None:
+@pytest.fixture
+def listening(postgres_database: Database) -> Iterator[tuple[Any, threading.Event, LogWaker]]:
+    """A PostgreSQL store's application, a stop event, and a waker listening on its log."""
+    stop = threading.Event()
     with opened(postgres_database) as (app, _engine):
-        waker = waker_for(app.recorder, threading.Event())
-        assert isinstance(waker, ListeningWaker)
+        waker = waker_for(app.recorder, stop)
         try:
-            app.form_team(name="Blue", formed_by="sup")
-            assert waker.wait(LONG)  # told at once
+            yield app, stop, waker
         finally:
             waker.close()
+
+
+@pytest.mark.postgres
+def test_on_postgresql_a_write_wakes_the_listening_projector(
+    listening: tuple[Any, threading.Event, LogWaker],
+) -> None:
+    app, _stop, waker = listening
+    assert isinstance(waker, ListeningWaker)
+    app.form_team(name="Blue", formed_by="sup")
+    assert waker.wait(LONG)  # told at once
 
 
 @pytest.mark.postgres
@@ -47,10 +56,11 @@ def test_a_closed_listener_gives_its_connection_back_no_longer_listening(
     postgres_database: Database,
 ) -> None:
     with opened(postgres_database) as (app, _engine):
-        recorder = app.recorder
-        waker_for(recorder, threading.Event()).close()
-        with recorder.datastore.get_connection() as connection:  # type: ignore[attr-defined]
-            channels = connection.execute("SELECT pg_listening_channels()").fetchall()
+        waker = waker_for(app.recorder, threading.Event())
+        assert isinstance(waker, ListeningWaker)
+        connection = waker._connection  # back in the recorder's pool once closed
+        waker.close()
+        channels = connection.execute("SELECT pg_listening_channels()").fetchall()
         assert channels == []
 
 
@@ -69,18 +79,13 @@ def test_on_sqlite_the_projector_waits_its_poll_unless_told_to_stop(
 
 @pytest.mark.postgres
 def test_a_listening_wait_ends_soon_after_the_worker_is_told_to_stop(
-    postgres_database: Database,
+    listening: tuple[Any, threading.Event, LogWaker],
 ) -> None:
     """A signal sets the stop event but does not end a wait on the socket."""
-    stop = threading.Event()
-    with opened(postgres_database) as (app, _engine):
-        waker = waker_for(app.recorder, stop)
-        try:
-            threading.Timer(0.1, stop.set).start()
-            started = time.monotonic()
-            while waker.wait(LONG):  # another store on this database appended (one channel)
-                pass
-            assert stop.is_set()
-            assert time.monotonic() - started < LONG / 2  # not the whole interval
-        finally:
-            waker.close()
+    _app, stop, waker = listening
+    threading.Timer(0.1, stop.set).start()
+    started = time.monotonic()
+    while waker.wait(LONG):  # another store on this database appended (one channel)
+        pass
+    assert stop.is_set()
+    assert time.monotonic() - started < LONG / 2  # not the whole interval
