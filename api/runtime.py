@@ -156,6 +156,7 @@ def open_runtime(
         timezone=settings.zone,
         batch_size=settings.projector_batch_size,
         checkpointer=checkpointer,
+        kept_facts=settings.projector_kept_facts,
     )
     projector.ensure_ready()
     chain_engine = build_event_store_engine(settings.database_url, schema=schema)

@@ -18,6 +18,7 @@ from datetime import UTC
 from api.bootstrap import build_read_engine
 from api.collector import BatchCollector
 from api.log_waker import waker_for
+from api.settings import load_settings
 from api.store import event_store_env
 from domain.application import Callcraft
 from projections.projector import Projector
@@ -28,7 +29,8 @@ def main(database_url: str, read_url: str, schema: str | None, poll_seconds: flo
     app = Callcraft(env=event_store_env(database_url, schema=schema))
     engine = build_read_engine(read_url, schema=schema)
     checkpointer = WalCheckpointer.for_engine(engine)  # as `callcraft project`'s runtime has
-    projector = Projector(app, engine, timezone=UTC, checkpointer=checkpointer)
+    kept = load_settings().projector_kept_facts  # CALLCRAFT_PROJECTOR_KEPT_FACTS, as the CLI's
+    projector = Projector(app, engine, timezone=UTC, checkpointer=checkpointer, kept_facts=kept)
     projector.catch_up()
     projector.warm()  # as `callcraft project` does at start
     collector = BatchCollector()  # as `callcraft project` does: settled between batches

@@ -74,12 +74,17 @@ class Projector:
         after_each_event: EventHook | None = None,
         until: int | None = None,
         checkpointer: Checkpointer | None = None,
+        kept_facts: int = 200_000,
     ) -> None:
         """``until``: apply the log only up to that notification id (a replay check).
         ``checkpointer``: told before each batch and after each commit
-        (:class:`projections.wal_checkpointer.WalCheckpointer`)."""
+        (:class:`projections.wal_checkpointer.WalCheckpointer`). ``kept_facts``: the
+        recognitions kept between batches at most (:class:`projections.scoped.LiveFacts`),
+        and a quarter of it in periods of stored XP."""
         if batch_size < 1:
             raise ValueError("batch_size must be at least 1")
+        if kept_facts < 0:
+            raise ValueError("kept_facts must not be negative")
         self.app = app
         self.engine = engine
         self.timezone = timezone
@@ -90,11 +95,16 @@ class Projector:
         self.checkpointer = checkpointer
         self._rulebooks = RulebookCache()
         self._decoder = EventDecoder(app.mapper)
-        self._kept = LiveFacts()
+        self._kept = LiveFacts(max_rows=kept_facts, max_periods=kept_facts // 4)
         self._stepping = threading.Lock()
         self._advanced = threading.Condition()
         self._woken = threading.Event()
         self._ready = False
+
+    @property
+    def kept_bounds(self) -> tuple[int, int]:
+        """What is kept between batches at most: (recognitions, periods of stored XP)."""
+        return self._kept.max_rows, self._kept.max_periods
 
     # --- set-up ------------------------------------------------------------------------
 

@@ -25,6 +25,7 @@ EVERY_VARIABLE = {
     "CALLCRAFT_RUN_PROJECTOR": "false",
     "CALLCRAFT_PROJECTOR_BATCH_SIZE": "250",
     "CALLCRAFT_PROJECTOR_POLL_SECONDS": "0.5",
+    "CALLCRAFT_PROJECTOR_KEPT_FACTS": "2000000",
     "CALLCRAFT_READ_YOUR_WRITES_TIMEOUT": "3.5",
     "CALLCRAFT_DEMO_SEED": "7",
     "CALLCRAFT_SECURE_COOKIES": "true",
@@ -49,6 +50,7 @@ def test_an_empty_environment_gives_the_documented_defaults() -> None:
     assert settings.run_projector is True
     assert settings.projector_batch_size == 1000
     assert settings.projector_poll_seconds == 0.2
+    assert settings.projector_kept_facts == 200_000
     assert settings.read_your_writes_timeout == 2.0
     assert settings.demo_seed == 2026
 
@@ -64,6 +66,7 @@ def test_the_documented_defaults_are_the_defaults_load_settings_applies() -> Non
         "CALLCRAFT_RUN_PROJECTOR": str(settings.run_projector).lower(),
         "CALLCRAFT_PROJECTOR_BATCH_SIZE": str(settings.projector_batch_size),
         "CALLCRAFT_PROJECTOR_POLL_SECONDS": str(settings.projector_poll_seconds),
+        "CALLCRAFT_PROJECTOR_KEPT_FACTS": str(settings.projector_kept_facts),
         "CALLCRAFT_READ_YOUR_WRITES_TIMEOUT": str(settings.read_your_writes_timeout),
         "CALLCRAFT_DEMO_SEED": str(settings.demo_seed),
         "CALLCRAFT_SECURE_COOKIES": str(settings.secure_cookies).lower(),
@@ -91,6 +94,7 @@ def test_every_variable_is_read_into_its_setting() -> None:
     assert settings.run_projector is False
     assert settings.projector_batch_size == 250
     assert settings.projector_poll_seconds == 0.5
+    assert settings.projector_kept_facts == 2_000_000
     assert settings.read_your_writes_timeout == 3.5
     assert settings.demo_seed == 7
     assert settings.secure_cookies is True
@@ -137,6 +141,9 @@ def test_an_empty_value_counts_as_unset() -> None:
         ("CALLCRAFT_PROJECTOR_BATCH_SIZE", "-10"),
         ("CALLCRAFT_PROJECTOR_POLL_SECONDS", "soon"),
         ("CALLCRAFT_PROJECTOR_POLL_SECONDS", "-0.1"),
+        ("CALLCRAFT_PROJECTOR_KEPT_FACTS", "plenty"),
+        ("CALLCRAFT_PROJECTOR_KEPT_FACTS", "-1"),
+        ("CALLCRAFT_PROJECTOR_KEPT_FACTS", "1.5"),
         ("CALLCRAFT_READ_YOUR_WRITES_TIMEOUT", "forever"),
         ("CALLCRAFT_READ_YOUR_WRITES_TIMEOUT", "-2"),
         ("CALLCRAFT_DEMO_SEED", "random"),
@@ -251,6 +258,7 @@ def test_an_unknown_database_is_refused_naming_the_setting() -> None:
         ("CALLCRAFT_PORT", "0"),
         ("CALLCRAFT_PORT", "70000"),
         ("CALLCRAFT_PROJECTOR_BATCH_SIZE", "0"),
+        ("CALLCRAFT_PROJECTOR_KEPT_FACTS", "100000001"),
     ],
 )
 def test_numbers_outside_their_range_are_refused_naming_the_variable(name: str, value: str) -> None:

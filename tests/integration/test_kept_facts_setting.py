@@ -1,0 +1,33 @@
+"""The bound on what a projector keeps between batches comes from the settings."""
+
+from __future__ import annotations
+
+from api.runtime import open_runtime
+from api.settings import Settings
+from tests.conftest import Database
+
+
+def test_the_runtime_projector_keeps_as_many_facts_as_the_setting_says(
+    database: Database,
+) -> None:
+    settings = Settings(
+        database_url=database.database_url,
+        read_database_url=database.read_url,
+        projector_kept_facts=1_234,
+    )
+    runtime = open_runtime(settings, schema=database.schema)
+    try:
+        assert runtime.projector.kept_bounds == (1_234, 308)
+    finally:
+        runtime.close()
+
+
+def test_by_default_the_runtime_projector_keeps_two_hundred_thousand_facts(
+    database: Database,
+) -> None:
+    settings = Settings(database_url=database.database_url, read_database_url=database.read_url)
+    runtime = open_runtime(settings, schema=database.schema)
+    try:
+        assert runtime.projector.kept_bounds == (200_000, 50_000)
+    finally:
+        runtime.close()
