@@ -149,10 +149,10 @@ SETTINGS_DOC: tuple[tuple[str, str, str], ...] = (
     (
         "CALLCRAFT_PROJECTOR_KEPT_FACTS",
         "200000",
-        "Recognitions a projector keeps in memory between batches (about 1.6 KB each), so that"
-        " a batch need not read its agents' histories again; the stored period XP kept is a"
-        " quarter of it, in periods. At 10,000 agents and 1,000,000 events, 2000000 keeps all"
-        " and halves a batch's work",
+        "Recognitions a projector keeps in memory between batches (about 2 KB each, "
+        "resident), so that a batch need not read its agents' histories again; the stored "
+        "period XP kept is a quarter of it, in periods. At 10,000 agents and 1,000,000 "
+        "events, 2000000 keeps all and halves a batch's work",
     ),
     (
         "CALLCRAFT_READ_YOUR_WRITES_TIMEOUT",
