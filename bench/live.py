@@ -27,6 +27,7 @@ from datetime import UTC
 from sqlalchemy import Engine
 
 from api.runtime import ProjectorThread
+from api.settings import load_settings
 from bench.data import NOW, command_for
 from bench.places import Place
 from domain.application import Callcraft
@@ -144,7 +145,8 @@ def live_lag(
 
     def run() -> LiveLag:
         checkpointer = WalCheckpointer.for_engine(engine)  # as `callcraft serve`'s runtime has
-        projector = Projector(app, engine, timezone=UTC, checkpointer=checkpointer)
+        kept = load_settings().projector_kept_facts  # as `serve`'s runtime and the process
+        projector = Projector(app, engine, timezone=UTC, checkpointer=checkpointer, kept_facts=kept)
         projector.catch_up()
         visible: list[tuple[int, float]] = []  # (position, when it became visible)
         thread = ProjectorThread(

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import UTC
+
+import pytest
+
 from api.runtime import open_runtime
 from api.settings import Settings
+from projections.projector import Projector
 from tests.conftest import Database
 
 
@@ -29,5 +34,15 @@ def test_by_default_the_runtime_projector_keeps_two_hundred_thousand_facts(
     runtime = open_runtime(settings, schema=database.schema)
     try:
         assert runtime.projector.kept_bounds == (200_000, 50_000)
+    finally:
+        runtime.close()
+
+
+def test_a_projector_refuses_a_negative_bound_on_what_it_keeps(database: Database) -> None:
+    settings = Settings(database_url=database.database_url, read_database_url=database.read_url)
+    runtime = open_runtime(settings, schema=database.schema)
+    try:
+        with pytest.raises(ValueError, match="kept_facts"):
+            Projector(runtime.app, runtime.read_engine, timezone=UTC, kept_facts=-1)
     finally:
         runtime.close()
