@@ -40,15 +40,16 @@ def sqlalchemy_url(url: str) -> str:
     return url
 
 
-READ_MODEL_CHECKPOINT_PAGES = 10_000
+READ_MODEL_CHECKPOINT_PAGES = 40_000
 """SQLite copies the read models' WAL back into their file (and syncs it) once it holds this
-many pages (40 MB), rather than at SQLite's 1,000: one live batch writes about 2,000 pages —
-the leaderboard indexes are updated all over —, so at 1,000 every batch's commit checkpointed
-and waited for the sync (75 ms of 80 on this machine); now one commit in about five does, and
-copies each page rewritten meanwhile once. What a power cut may lose is still the last
-transactions, which the projector applies again from the log. A projecting process also
-checkpoints after each batch in a thread of its own (:mod:`projections.wal_checkpointer`), so
-its WAL restarts every batch and this threshold is only the safety net (and the rebuild's)."""
+many pages (160 MB), rather than at SQLite's 1,000: one live batch of 50 writes 2,000 pages at
+the quick scale and about 4,000 at the full size (10,000 agents: the leaderboard indexes are
+updated all over), so at 1,000 every batch's commit checkpointed and waited for the sync.
+What a power cut may lose is still the last transactions, which the projector applies again
+from the log. A projecting process also checkpoints after each batch in a thread of its own
+(:mod:`projections.wal_checkpointer`), which restarts the WAL once it is
+:data:`~projections.wal_checkpointer.RESTART_PAGES` long (a RESTART checkpoint at twice
+that), so this threshold stays above both: it is only the safety net (and the rebuild's)."""
 
 
 READ_MODEL_RANDOM_PAGE_COST = 1.1

@@ -32,10 +32,14 @@ from sqlalchemy import Engine
 
 log = logging.getLogger("callcraft.checkpointer")
 
-RESTART_PAGES = 4_000
-"""WAL frames (about two live batches) from which the next batch waits for the checkpoint
-under way, so that it restarts the WAL; twice as many get a RESTART checkpoint. Below the
-engine's auto-checkpoint (10,000), the safety net."""
+RESTART_PAGES = 16_000
+"""WAL frames (64 MB) from which the next batch waits for the checkpoint under way, so that
+it restarts the WAL; twice as many get a RESTART checkpoint. A live batch of 50 writes about
+2,000 frames at the quick scale and 4,000 at the full size (10,000 agents, 1M events): at
+the 4,000 this was, a projector with a backlog waited for a checkpoint (~60 ms) before every
+full-size batch — its wall time a batch 136 → 89 ms at p50 in the probe of
+``docs/performance.md`` — where now it waits every four or more. Below the engine's
+auto-checkpoint (:data:`api.bootstrap.READ_MODEL_CHECKPOINT_PAGES`), the safety net."""
 BEHIND_BATCHES = 3
 """Commits not yet followed by a checkpoint from which the next batch waits too (a thread
 starved of CPU would otherwise never see the WAL long)."""
