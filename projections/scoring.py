@@ -77,13 +77,17 @@ def _competencies(stored: str) -> tuple[Competency, ...]:
     return found
 
 
-def recognition_from_row(row: Row[Any] | tuple[Any, ...]) -> Recognition:
-    """A recognition from a row of :data:`FACT_COLUMNS` (positional, for speed)."""
-    (recording_id, sequence, agent_id, kind, competencies, occurred_at, rating, feedback_kind,
-     score, from_agent) = row[:10]  # fmt: skip
+def recognition_from_row(
+    row: Row[Any] | tuple[Any, ...], agent_id: UUID | None = None
+) -> Recognition:
+    """A recognition from a row of :data:`FACT_COLUMNS` (positional, for speed).
+    ``agent_id``: the agent's id, equal to the row's, to share instead of the row's own
+    object (facts kept in memory hold one per agent rather than one per recognition)."""
+    (recording_id, sequence, row_agent_id, kind, competencies, occurred_at, rating,
+     feedback_kind, score, from_agent) = row[:10]  # fmt: skip
     return Recognition(
         recording_id=recording_id,
-        agent_id=agent_id,
+        agent_id=row_agent_id if agent_id is None else agent_id,
         kind=_KINDS[kind],
         competencies=_competencies(competencies),
         occurred_at=occurred_at,

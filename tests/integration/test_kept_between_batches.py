@@ -159,6 +159,7 @@ def test_warming_keeps_what_a_cold_batch_reads_and_nothing_during_a_rebuild(
         assert kept.position == projector.position()
         agent_ids = [world.agent_id(0), world.agent_id(1)]
         warmed = {a: sorted(map(repr, kept.get(a) or ())) for a in agent_ids}
+        _share_the_agents_id(kept.get(agent_ids[0]) or [])
         kept.clear()
         with engine.connect() as connection:
             cold = {
@@ -167,6 +168,8 @@ def test_warming_keeps_what_a_cold_batch_reads_and_nothing_during_a_rebuild(
             }
         assert warmed == cold
         assert all(len(rows) == 2 for rows in cold.values())
+        with engine.connect() as connection:
+            _share_the_agents_id(read_live_facts(connection, agent_ids[:1])[agent_ids[0]])
 
         with engine.begin() as connection:
             connection.execute(
@@ -174,6 +177,30 @@ def test_warming_keeps_what_a_cold_batch_reads_and_nothing_during_a_rebuild(
             )
         assert not projector.warm()
         assert projector._kept.position is None
+
+
+def _share_the_agents_id(facts: list[Any]) -> None:
+    """The facts of one agent, as kept, hold one object for its id (not one each)."""
+    assert len(facts) == 2
+    assert len({id(kept.fact.agent_id) for kept in facts}) == 1
+
+
+def test_a_periods_rows_come_back_as_they_were_put() -> None:
+    kept = LiveFacts()
+    agent, start = UUID(int=7), date(2026, 1, 5)
+    rows = {
+        ("week", start, competency, agent): {
+            "window": "week",
+            "period_start": start,
+            "competency": competency,
+            "agent_id": agent,
+            "xp": xp,
+        }
+        for competency, xp in (("total", 70), ("teamwork", 40), ("leadership", 30))
+    }
+    kept.put_periods(("week", start, agent), rows)
+    assert kept.periods_of(("week", start, agent)) == rows
+    assert kept.periods_of(("month", start, agent)) is None
 
 
 def test_beyond_its_bound_the_period_used_longest_ago_is_forgotten_first() -> None:
