@@ -28,7 +28,7 @@ class Settings:
     run_projector: bool = True
     projector_batch_size: int = 1000
     projector_poll_seconds: float = 0.2
-    projector_kept_facts: int = 200_000
+    projector_kept_facts: int = 1_000_000
     read_your_writes_timeout: float = 2.0
     demo_seed: int = 2026
     secure_cookies: bool = False
@@ -148,11 +148,12 @@ SETTINGS_DOC: tuple[tuple[str, str, str], ...] = (
     ),
     (
         "CALLCRAFT_PROJECTOR_KEPT_FACTS",
-        "200000",
-        "Recognitions a projector keeps in memory between batches (about 2 KB each, "
-        "resident), so that a batch need not read its agents' histories again; the stored "
-        "period XP kept is a quarter of it, in periods. At 10,000 agents and 1,000,000 "
-        "events, 2000000 keeps all and halves a batch's work",
+        "1000000",
+        "Recognitions a projector keeps in memory between batches (about 600 bytes each, "
+        "resident, with the stored period XP kept beside them: a quarter of it, in "
+        "periods), so that a batch need not read its agents' histories again. The default "
+        "keeps every fact of 10,000 agents with 1,000,000 events (770 MB resident after the "
+        "warm-up, measured), which cut a full-size batch from 150 to 85 ms; 0 keeps none",
     ),
     (
         "CALLCRAFT_READ_YOUR_WRITES_TIMEOUT",

@@ -74,7 +74,7 @@ class Projector:
         after_each_event: EventHook | None = None,
         until: int | None = None,
         checkpointer: Checkpointer | None = None,
-        kept_facts: int = 200_000,
+        kept_facts: int = 1_000_000,
     ) -> None:
         """``until``: apply the log only up to that notification id (a replay check).
         ``checkpointer``: told before each batch and after each commit

@@ -391,7 +391,7 @@ class LiveFacts:
     that period does not read it again. At most ``max_periods`` periods are kept, the ones
     used longest ago dropped first."""
 
-    def __init__(self, max_rows: int = 200_000, max_periods: int = 50_000) -> None:
+    def __init__(self, max_rows: int = 1_000_000, max_periods: int = 250_000) -> None:
         self.position: int | None = None
         self.max_rows = max_rows
         self.max_periods = max_periods

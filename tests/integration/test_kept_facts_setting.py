@@ -33,7 +33,7 @@ def test_by_default_the_runtime_projector_keeps_two_hundred_thousand_facts(
     settings = Settings(database_url=database.database_url, read_database_url=database.read_url)
     runtime = open_runtime(settings, schema=database.schema)
     try:
-        assert runtime.projector.kept_bounds == (200_000, 50_000)
+        assert runtime.projector.kept_bounds == (1_000_000, 250_000)
     finally:
         runtime.close()
 

@@ -50,7 +50,7 @@ def test_an_empty_environment_gives_the_documented_defaults() -> None:
     assert settings.run_projector is True
     assert settings.projector_batch_size == 1000
     assert settings.projector_poll_seconds == 0.2
-    assert settings.projector_kept_facts == 200_000
+    assert settings.projector_kept_facts == 1_000_000
     assert settings.read_your_writes_timeout == 2.0
     assert settings.demo_seed == 2026
 
