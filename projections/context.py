@@ -8,13 +8,13 @@ the batch. The agents a batch names are looked up in one query before it is appl
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, tzinfo
+from datetime import UTC, date, datetime, tzinfo
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Connection, Executable, Result, Table, select
+from sqlalchemy import Connection, Executable, Result, Row, Table, select
 
 from projections.bulk import bulk_insert
 from projections.tables import agents, teams
@@ -42,6 +42,14 @@ class AgentInfo:
     handle: str
     name: str
     team_id: UUID
+    departed_at: datetime | None = None
+
+
+_DIRECTORY_COLUMNS = (agents.c.handle, agents.c.name, agents.c.team_id, agents.c.departed_at)
+
+
+def _info(row: Row[Any]) -> AgentInfo:
+    return AgentInfo(row.handle, row.name, row.team_id, row.departed_at)
 
 
 class BatchContext:
@@ -93,13 +101,9 @@ class BatchContext:
         if agent_id not in self._agents:
             # Agents enrolled in this batch are in the cache already, so no flush is needed.
             row = self.connection.execute(
-                select(agents.c.handle, agents.c.name, agents.c.team_id).where(
-                    agents.c.agent_id == agent_id
-                )
+                select(*_DIRECTORY_COLUMNS).where(agents.c.agent_id == agent_id)
             ).first()
-            self._agents[agent_id] = (
-                AgentInfo(handle=row.handle, name=row.name, team_id=row.team_id) if row else None
-            )
+            self._agents[agent_id] = _info(row) if row else None
         return self._agents[agent_id]
 
     def look_up_agents(self, agent_ids: Iterable[UUID]) -> None:
@@ -109,11 +113,11 @@ class BatchContext:
         for start in range(0, len(wanted), LOOK_UP_CHUNK):
             chunk = wanted[start : start + LOOK_UP_CHUNK]
             found = {
-                row.agent_id: AgentInfo(handle=row.handle, name=row.name, team_id=row.team_id)
+                row.agent_id: _info(row)
                 for row in self.connection.execute(
-                    select(
-                        agents.c.agent_id, agents.c.handle, agents.c.name, agents.c.team_id
-                    ).where(agents.c.agent_id.in_(chunk))
+                    select(agents.c.agent_id, *_DIRECTORY_COLUMNS).where(
+                        agents.c.agent_id.in_(chunk)
+                    )
                 )
             }
             for agent_id in chunk:
@@ -121,6 +125,12 @@ class BatchContext:
 
     def remember_agent(self, agent_id: UUID, info: AgentInfo) -> None:
         self._agents[agent_id] = info
+
+    def cached_agents(self) -> Mapping[UUID, AgentInfo | None]:
+        """The directory entries this batch looked up (None: not enrolled when looked up),
+        as its handlers left them; an entry the batch wrote (``changes.moved``) may be
+        incomplete (its handler updates what it needs): read it again."""
+        return self._agents
 
     def team_name(self, team_id: UUID) -> str | None:
         if team_id not in self._team_names:

@@ -273,6 +273,7 @@ class Projector:
                 self.timezone,
                 ctx.changes,
                 self._kept,
+                ctx.cached_agents(),
             )
 
     def _rescore_everyone(self, position: int) -> None:

@@ -68,7 +68,7 @@ from domain.scoring import AgentScore, XpLine, local_day, score_lines
 from domain.streaks import StreakSummary, next_working_day, streak_summary
 from projections.boards import board_entry, refresh_boards
 from projections.bulk import bulk_delete, bulk_insert, bulk_update
-from projections.context import BatchChanges, ScoringGroup
+from projections.context import AgentInfo, BatchChanges, ScoringGroup
 from projections.prepared import Sized, each, item_binds
 from projections.scoring import (
     FACT_COLUMNS,
@@ -110,6 +110,7 @@ def rescore_touched(
     tz: tzinfo,
     changes: BatchChanges,
     kept: LiveFacts | None = None,
+    looked_up: Mapping[UUID, AgentInfo | None] | None = None,
 ) -> int:
     """Bring the derived rows of ``agent_ids`` in line, rescoring the points of ``groups``
     only (every other group's stored points are up to date). Returns the agents done.
@@ -119,7 +120,10 @@ def rescore_touched(
     touched groups, without reading the agents' other facts, and the agents' board entries
     are brought in line too (:func:`projections.boards.refresh_boards` need not be called
     for them). ``kept``: the live facts kept between batches (:class:`LiveFacts`,
-    valid at the position this batch starts from), brought in line with this batch."""
+    valid at the position this batch starts from), brought in line with this batch.
+    ``looked_up``: the directory entries the batch read already
+    (:meth:`projections.context.BatchContext.cached_agents`), used for the agents whose
+    entry it did not write."""
     by_agent: dict[UUID, set[ScoringGroup]] = {}
     for group in groups:
         by_agent.setdefault(group[0], set()).add(group)
@@ -127,7 +131,9 @@ def rescore_touched(
     done = 0
     for chunk in chunks(sorted(set(agent_ids) | set(by_agent))):
         touched = {g for agent_id in chunk for g in by_agent.get(agent_id, ())}
-        done += _rescore_chunk(connection, chunk, touched, history, tz, givers, changes, kept)
+        done += _rescore_chunk(
+            connection, chunk, touched, history, tz, givers, changes, kept, looked_up or {}
+        )
     return done
 
 
@@ -179,6 +185,27 @@ def _directory_of(connection: Connection, chunk: Sequence[UUID]) -> dict[UUID, A
     }
 
 
+def _directory(
+    connection: Connection,
+    chunk: Sequence[UUID],
+    looked_up: Mapping[UUID, AgentInfo | None],
+    moved: Collection[UUID],
+) -> dict[UUID, Any]:
+    """The directory entries of ``chunk``'s agents that exist: the ones the batch looked
+    up and did not write, and the others read."""
+    directory: dict[UUID, Any] = {}
+    unread: list[UUID] = []
+    for agent_id in chunk:
+        if agent_id in moved or agent_id not in looked_up:
+            unread.append(agent_id)
+            continue
+        info = looked_up[agent_id]
+        if info is not None:
+            directory[agent_id] = _Entry(agent_id, info.team_id, info.departed_at, info.name)
+    directory.update(_directory_of(connection, unread))
+    return directory
+
+
 @dataclass(frozen=True)
 class _Entry:
     agent_id: UUID
@@ -196,8 +223,9 @@ def _rescore_chunk(
     givers: Mapping[UUID, date],
     changes: BatchChanges,
     kept: LiveFacts | None,
+    looked_up: Mapping[UUID, AgentInfo | None],
 ) -> int:
-    directory = _directory_of(connection, chunk)
+    directory = _directory(connection, chunk, looked_up, changes.moved)
     present = [a for a in chunk if a in directory]
     if not present:
         return 0
@@ -206,7 +234,7 @@ def _rescore_chunk(
     rescored = _rescore_groups(connection, touched, history, tz, changes, keep=kept is not None)
     if kept is not None:
         kept.follow(rescored)
-    profiles = stored_profiles(connection, present)
+    profiles = _stored_profiles(connection, present, kept)
     sums = _xp_sums(connection, present, profiles, rescored)
     latest = history.latest
     streaks = _streaks(connection, present, profiles, rescored, latest.streak_working_days, kept)
@@ -223,10 +251,29 @@ def _rescore_chunk(
             badges=(),  # written above
             lines=(),
         )
-    write_profiles(connection, present, directory, scores, existing=profiles)
+    written = write_profiles(connection, present, directory, scores, existing=profiles)
+    if kept is not None:
+        for agent_id, profile in written.items():
+            kept.put_profile(agent_id, profile)
     moved = _write_periods(connection, rescored.deltas, sums, kept)
     _write_boards(connection, present, directory, changes, moved)
     return len(present)
+
+
+def _stored_profiles(
+    connection: Connection, present: Sequence[UUID], kept: LiveFacts | None
+) -> dict[UUID, dict[str, Any]]:
+    """The stored profiles of ``present``: the kept ones, and the others read."""
+    profiles: dict[UUID, dict[str, Any]] = {}
+    unknown: list[UUID] = []
+    for agent_id in present:
+        found = None if kept is None else kept.profile_of(agent_id)
+        if found is None:
+            unknown.append(agent_id)
+        else:
+            profiles[agent_id] = found
+    profiles.update(stored_profiles(connection, unknown))
+    return profiles
 
 
 # ------------------------------------------------------------------------------ points
@@ -399,6 +446,10 @@ class LiveFacts:
         self._count = 0
         # Per period, its rows' XP by competency column (the rest of a row is the key).
         self._periods: OrderedDict[PeriodKey, dict[str, int]] = OrderedDict()
+        # Of the agents whose facts are kept: their badge rows (by badge key, as _LIGHT
+        # reads them) and their profile rows, as the batches wrote them.
+        self._badges: dict[UUID, dict[str, tuple[Any, ...]]] = {}
+        self._profiles: dict[UUID, dict[str, Any]] = {}
 
     def starting_at(self, position: int) -> None:
         """A batch starts from ``position``: forget everything unless it is ours."""
@@ -410,6 +461,8 @@ class LiveFacts:
         self._rows.clear()
         self._count = 0
         self._periods.clear()
+        self._badges.clear()
+        self._profiles.clear()
 
     def periods_of(self, period: PeriodKey) -> dict[PeriodRowKey, dict[str, Any]] | None:
         """The stored ``period_xp`` rows of ``period`` (window, start, agent), by key, if
@@ -457,12 +510,42 @@ class LiveFacts:
     def put(self, agent_id: UUID, rows: list[KeptFact]) -> None:
         self._count -= len(self._rows.pop(agent_id, ()))
         if len(rows) > self.max_rows:
+            self._forget(agent_id)
             return
         self._rows[agent_id] = rows
         self._count += len(rows)
         while self._count > self.max_rows:
-            _, dropped = self._rows.popitem(last=False)
+            dropped_id, dropped = self._rows.popitem(last=False)
             self._count -= len(dropped)
+            self._forget(dropped_id)
+
+    def _forget(self, agent_id: UUID) -> None:
+        self._badges.pop(agent_id, None)
+        self._profiles.pop(agent_id, None)
+
+    def agents(self) -> list[UUID]:
+        """The agents whose facts are kept."""
+        return list(self._rows)
+
+    def badges_of(self, agent_id: UUID) -> dict[str, tuple[Any, ...]] | None:
+        """The stored ``agent_badges`` rows of an agent whose facts are kept, by badge key,
+        as (agent, key, earned at, next threshold, progress); None if not kept."""
+        return self._badges.get(agent_id)
+
+    def put_badges(self, agent_id: UUID, rows: dict[str, tuple[Any, ...]]) -> None:
+        """``rows`` are the agent's badge rows now (all of them); kept while its facts are."""
+        if agent_id in self._rows:
+            self._badges[agent_id] = rows
+
+    def profile_of(self, agent_id: UUID) -> dict[str, Any] | None:
+        """The stored ``agent_profiles`` row of an agent whose facts are kept, column by
+        column; None if not kept."""
+        return self._profiles.get(agent_id)
+
+    def put_profile(self, agent_id: UUID, profile: dict[str, Any]) -> None:
+        """``profile`` is the agent's profile row now; kept while its facts are."""
+        if agent_id in self._rows:
+            self._profiles[agent_id] = profile
 
     def follow(self, rescored: Rescored) -> None:
         """Bring the kept rows of the agents ``rescored`` touched in line: each touched
@@ -500,6 +583,7 @@ def warm_live_facts(connection: Connection, kept: LiveFacts) -> None:
                     facts_full = True
                     break
                 kept.put(agent_id, facts)
+            _warm_badges_and_profiles(connection, chunk, kept)
         if not periods_full:
             for period, rows in _stored_periods(connection, chunk).items():
                 if kept.periods_kept >= kept.max_periods:
@@ -508,6 +592,20 @@ def warm_live_facts(connection: Connection, kept: LiveFacts) -> None:
                 kept.put_periods(period, rows)
         if facts_full and periods_full:
             return
+
+
+def _warm_badges_and_profiles(
+    connection: Connection, chunk: Sequence[UUID], kept: LiveFacts
+) -> None:
+    """Keep the badge and profile rows of ``chunk``'s agents whose facts are kept."""
+    badges: dict[UUID, dict[str, tuple[Any, ...]]] = {agent_id: {} for agent_id in chunk}
+    for part in chunks(chunk):
+        for light in _LIGHT.rows(connection, _agents_in(part)):
+            badges[light[0]][light[1]] = light
+    for agent_id, rows in badges.items():
+        kept.put_badges(agent_id, rows)
+    for agent_id, profile in stored_profiles(connection, chunk).items():
+        kept.put_profile(agent_id, profile)
 
 
 def _stored_periods(
@@ -859,7 +957,16 @@ def _write_badges(
     none of the recognitions of the agent's touched groups (nor, for kudos, a kudos it gave)
     keeps its row; one whose stored tiers no change can have moved gets its new value as
     progress; only the others read their steps."""
-    existing = {(row[0], row[1]): row for row in _LIGHT.rows(connection, _agents_in(present))}
+    existing: dict[tuple[UUID, str], tuple[Any, ...]] = {}
+    unknown: list[UUID] = []
+    for agent_id in present:
+        found = None if kept is None else kept.badges_of(agent_id)
+        if found is None:
+            unknown.append(agent_id)
+        else:
+            existing.update(((agent_id, key), light) for key, light in found.items())
+    for light in _LIGHT.rows(connection, _agents_in(unknown)):
+        existing[(light[0], light[1])] = light
     since: dict[tuple[UUID, int], date] = {}  # the first day a metric's steps may have changed
     for agent_id in present:
         facts = rescored.facts.get(agent_id, ())
@@ -912,6 +1019,34 @@ def _write_badges(
     bulk_insert(connection, agent_badges, inserts)
     bulk_update(connection, agent_badges, badge_keys, updates)
     bulk_update(connection, agent_badges, badge_keys, progress)
+    if kept is not None:
+        _keep_badges(kept, present, keys, existing, inserts, updates, progress)
+
+
+def _keep_badges(
+    kept: LiveFacts,
+    present: Sequence[UUID],
+    keys: Collection[str],
+    existing: Mapping[tuple[UUID, str], tuple[Any, ...]],
+    inserts: Sequence[Mapping[str, Any]],
+    updates: Sequence[Mapping[str, Any]],
+    progress: Sequence[Mapping[str, Any]],
+) -> None:
+    """Keep the badge rows of ``present`` as :func:`_write_badges` just left them."""
+    now: dict[UUID, dict[str, tuple[Any, ...]]] = {agent_id: {} for agent_id in present}
+    for (agent_id, key), stored in existing.items():
+        if key in keys:
+            now[agent_id][key] = stored
+    for row in (*inserts, *updates):
+        agent_id = row["agent_id"] if "agent_id" in row else row["b_agent_id"]
+        key = row["badge_key"] if "badge_key" in row else row["b_badge_key"]
+        light = (agent_id, key, row["earned_at"], row["next_threshold"], row["progress"])
+        now[agent_id][key] = light
+    for change in progress:
+        agent_id, key = change["b_agent_id"], change["b_badge_key"]
+        now[agent_id][key] = (*now[agent_id][key][:4], change["progress"])
+    for agent_id, rows in now.items():
+        kept.put_badges(agent_id, rows)
 
 
 def _first_counted(

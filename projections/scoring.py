@@ -308,16 +308,18 @@ def write_profiles(
     *,
     fresh: bool = False,
     existing: Mapping[UUID, Mapping[str, Any]] | None = None,
-) -> None:
+) -> dict[UUID, dict[str, Any]]:
     """``existing``: the stored profiles of ``present`` (:func:`stored_profiles`), when the
-    caller read them already."""
+    caller read them already. Returns the profiles of ``present`` as now stored."""
     if existing is None:
         existing = {} if fresh else stored_profiles(connection, present)
     inserts: list[dict[str, Any]] = []
     changes: list[dict[str, Any]] = []
+    stored: dict[UUID, dict[str, Any]] = {}
     for agent_id in present:
         entry = directory[agent_id]
         wanted = profile_values(scores[agent_id], entry.team_id, entry.departed_at is not None)
+        stored[agent_id] = wanted
         current = existing.get(agent_id)
         if current is None:
             inserts.append(wanted)
@@ -325,6 +327,7 @@ def write_profiles(
             changes.append({("b_agent_id" if k == "agent_id" else k): v for k, v in wanted.items()})
     bulk_insert(connection, agent_profiles, inserts)
     bulk_update(connection, agent_profiles, ("agent_id",), changes)
+    return stored
 
 
 def badge_values(score: AgentScore) -> dict[str, dict[str, Any]]:

@@ -19,7 +19,8 @@ from projections import projector as projector_module
 from projections.asof_index import refresh_points
 from projections.projector import Projector, rescore_marker
 from projections.rebuild import rebuild
-from projections.scoped import LiveFacts, read_live_facts
+from projections.scoped import _LIGHT, LiveFacts, read_live_facts
+from projections.scoring import stored_profiles
 from projections.tables import tracking
 from tests.conftest import Database
 from tests.reference_model import (
@@ -102,10 +103,28 @@ def test_what_a_projector_keeps_between_batches_never_differs_from_a_rebuild(
                 first.warm()
         first.catch_up()
         assert first.position() == app.recorder.max_notification_id()
+        _kept_rows_are_the_stored_rows(first)
 
         incremental = dump_read_models(engine)
         rebuild(app, engine, timezone=timezone)
         assert dump_read_models(engine) == incremental
+
+
+def _kept_rows_are_the_stored_rows(projector: Projector) -> None:
+    """The badge and profile rows a projector keeps are the rows stored (when what it keeps
+    is valid: kept at the position the read models are at)."""
+    kept = projector._kept
+    if kept.position != projector.position():
+        return
+    with projector.engine.connect() as connection:
+        for agent_id in kept.agents():
+            badges = kept.badges_of(agent_id)
+            if badges is not None:
+                stored = _LIGHT.rows(connection, [(agent_id,)])
+                assert badges == {row[1]: row for row in stored}
+            profile = kept.profile_of(agent_id)
+            if profile is not None:
+                assert profile == stored_profiles(connection, [agent_id])[agent_id]
 
 
 def test_a_batch_that_failed_after_its_rescore_leaves_nothing_kept(
