@@ -28,10 +28,14 @@ SEAL_BATCHES_PER_ROUND = 10  # a long backlog is sealed over several rounds, bet
 class ProjectorThread:
     """Runs ``Projector.run_forever`` in a daemon thread until ``stop()``.
 
-    Between rounds it waits for the poll interval or for :meth:`Projector.wake` (a write of
-    this process, or a read-your-writes wait), whichever comes first. An error in one round
-    is logged and the loop carries on after the poll interval (the projection's tracking
-    position makes every retry safe)."""
+    After its first catch-up it warms the projector (:meth:`Projector.warm`, as
+    ``callcraft project`` does at start), so that its batches do not read each agent's
+    history again on the agent's first recording; :attr:`warmed` is set once that is done
+    (or failed: the facts are then kept as the batches read them). Between rounds it waits
+    for the poll interval or for :meth:`Projector.wake` (a write of this process, or a
+    read-your-writes wait), whichever comes first. An error in one round is logged and the
+    loop carries on after the poll interval (the projection's tracking position makes every
+    retry safe)."""
 
     def __init__(
         self,
@@ -44,6 +48,7 @@ class ProjectorThread:
         self.poll_seconds = poll_seconds
         self.after_round = after_round
         self.progress = progress  # after each batch, as ``Projector.catch_up`` calls it
+        self.warmed = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -62,6 +67,11 @@ class ProjectorThread:
         while not self._stop.is_set():
             try:
                 self.projector.catch_up(self.progress)
+                if not self.warmed.is_set():
+                    try:
+                        self.projector.warm()
+                    finally:
+                        self.warmed.set()
                 if self.after_round is not None:
                     self.after_round()
                 if not self._stop.is_set():

@@ -155,6 +155,7 @@ def live_lag(
             progress=lambda position, _last: visible.append((position, time.monotonic())),
         )
         thread.start()
+        thread.warmed.wait(600)  # as `serve` is, once started: the facts kept in memory
         try:
             committed, reached = _paced_writes(app, commands, target_rate, projector.wake)
             last = committed[-1][0]

@@ -72,3 +72,29 @@ def test_the_thread_reports_each_batch_it_applies_to_its_progress_hook(
         assert reached, "the hook was never called"
         assert set(range(reached[0], last + 1)) <= set(reached)
         assert last in reached
+
+
+def test_after_its_first_catch_up_the_thread_keeps_every_agents_facts_in_memory(
+    database: Database,
+) -> None:
+    with opened(database) as (app, engine):
+        team = app.form_team(name="Blue", formed_by="sup")
+        agent = Agent.enrol(
+            handle="ann",
+            name="Ann",
+            team_id=team,
+            enrolled_at=datetime(2026, 1, 1, tzinfo=UTC),
+            enrolled_by="sup",
+        )
+        app.save(agent)
+        Projector(app, engine, timezone=UTC).catch_up()  # a process before this one
+        projector = Projector(app, engine, timezone=UTC)  # this process: nothing to apply
+        thread = ProjectorThread(projector, poll_seconds=AN_HOUR)
+        thread.start()
+        try:
+            assert thread.warmed.wait(60)
+            kept = projector._kept
+            assert kept.position == projector.position() > 0
+            assert kept.get(agent.id) == []  # known to have no recognition yet: not read again
+        finally:
+            thread.stop()
