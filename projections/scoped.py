@@ -33,10 +33,10 @@ from __future__ import annotations
 
 import sys
 from collections import OrderedDict
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta, tzinfo
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar
 from uuid import UUID
 
 from sqlalchemy import (
@@ -96,6 +96,7 @@ from projections.tables import (
 )
 
 r = recognitions.c
+Found = TypeVar("Found")
 SPANS_PER_QUERY = 100  # SQLite refuses expressions deeper than 1,000: OR at most this many
 _LIVE = r.retracted.is_(False)
 COMPETENCIES, POINTS, RULEBOOK_VERSION, RULE, CAPPED = 4, 11, 12, 13, 14  # of FACT_COLUMNS
@@ -264,16 +265,25 @@ def _stored_profiles(
     connection: Connection, present: Sequence[UUID], kept: LiveFacts | None
 ) -> dict[UUID, dict[str, Any]]:
     """The stored profiles of ``present``: the kept ones, and the others read."""
-    profiles: dict[UUID, dict[str, Any]] = {}
-    unknown: list[UUID] = []
-    for agent_id in present:
-        found = None if kept is None else kept.profile_of(agent_id)
-        if found is None:
-            unknown.append(agent_id)
-        else:
-            profiles[agent_id] = found
+    profiles, unknown = _kept_or_unread(present, None if kept is None else kept.profile_of)
     profiles.update(stored_profiles(connection, unknown))
     return profiles
+
+
+def _kept_or_unread(
+    present: Sequence[UUID], kept: Callable[[UUID], Found | None] | None
+) -> tuple[dict[UUID, Found], list[UUID]]:
+    """What ``kept`` (a :class:`LiveFacts` look-up; None: nothing is kept) holds of the
+    agents of ``present``, and the agents it does not: theirs must be read."""
+    found: dict[UUID, Found] = {}
+    unread: list[UUID] = []
+    for agent_id in present:
+        value = None if kept is None else kept(agent_id)
+        if value is None:
+            unread.append(agent_id)
+        else:
+            found[agent_id] = value
+    return found, unread
 
 
 # ------------------------------------------------------------------------------ points
@@ -957,14 +967,10 @@ def _write_badges(
     none of the recognitions of the agent's touched groups (nor, for kudos, a kudos it gave)
     keeps its row; one whose stored tiers no change can have moved gets its new value as
     progress; only the others read their steps."""
-    existing: dict[tuple[UUID, str], tuple[Any, ...]] = {}
-    unknown: list[UUID] = []
-    for agent_id in present:
-        found = None if kept is None else kept.badges_of(agent_id)
-        if found is None:
-            unknown.append(agent_id)
-        else:
-            existing.update(((agent_id, key), light) for key, light in found.items())
+    known, unknown = _kept_or_unread(present, None if kept is None else kept.badges_of)
+    existing: dict[tuple[UUID, str], tuple[Any, ...]] = {
+        (agent_id, key): light for agent_id, rows in known.items() for key, light in rows.items()
+    }
     for light in _LIGHT.rows(connection, _agents_in(unknown)):
         existing[(light[0], light[1])] = light
     since: dict[tuple[UUID, int], date] = {}  # the first day a metric's steps may have changed
@@ -1163,16 +1169,7 @@ def _statuses(
     needed = sorted({agent_id for agents_of in again.values() for agent_id in agents_of})
     if not needed:
         return {}
-    received: dict[UUID, list[KeptFact]] = {}
-    unknown = needed
-    if kept is not None:
-        unknown = []
-        for agent_id in needed:
-            found = kept.get(agent_id)
-            if found is None:
-                unknown.append(agent_id)
-            else:
-                received[agent_id] = found
+    received, unknown = _kept_or_unread(needed, None if kept is None else kept.get)
     read = read_live_facts(connection, unknown)
     received.update(read)
     if kept is not None:
