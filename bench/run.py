@@ -334,7 +334,7 @@ def as_of_figures(
 LIVE_RATE = 500.0
 
 
-class _NoKudosLeft(Counter[tuple[int, date]]):
+class NoKudosLeft(Counter[tuple[int, date]]):
     """Every giver's kudos cap counted as reached, so the rows carry no kudos."""
 
     def __missing__(self, key: tuple[int, date]) -> int:
@@ -348,7 +348,7 @@ def _live_lag(
     with the projector in its own process (``callcraft project`` beside web workers that do
     not project, the shape for that rate), and as a thread of the writer's process."""
     n = scale.live_recordings
-    no_kudos = _NoKudosLeft()  # the imported store used the givers' caps up: no kudos here
+    no_kudos = NoKudosLeft()  # the imported store used the givers' caps up: no kudos here
     rows = list(
         recognition_rows(
             seed + 4, centre, 2 * scale.bulk_runs * n, key_prefix="live", kudos_given=no_kudos

@@ -1,0 +1,147 @@
+"""What one live batch costs the projector on a large store, batch by batch.
+
+``python -m bench.batches [--scale full] [--recordings 1500] [--batch 50] [--kept N]
+[--stores DIR]``: builds (or reuses, under ``--stores``) a store of the scale — its centre and
+bulk recognitions recorded through the application, every read model rebuilt, as
+``--live-only`` builds its own —, copies it to a scratch directory, appends ``--recordings``
+of the live-lag benchmark's rows (backdated over the history, as ``bench/run.py`` makes them),
+then warms a projector as ``callcraft project`` does and applies them ``--batch`` at a time
+(with the WAL checkpointer of ``callcraft project``), printing the warm-up, the resident size
+after it, and each batch's wall and CPU time (p50 and p90). No writer runs beside it: this is
+the projector's own cost a batch, which the live-lag figure at 500/s turns into lag.
+SQLite only. Not part of ``make bench``: at the full size the store alone takes minutes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import shutil
+import tempfile
+import time
+from datetime import UTC
+from pathlib import Path
+
+from bench.data import NOW, command_for, make_centre, recognition_rows, set_up_centre
+from bench.figures import rebuild_read_models, record_in_batches
+from bench.full_store import STORES, cached_store, code_fingerprint
+from bench.measure import percentile
+from bench.places import Place
+from bench.run import NoKudosLeft
+from bench.scale import SCALES, Scale
+from domain.application import MAX_BATCH, Callcraft
+from projections.projector import Projector
+from projections.wal_checkpointer import WalCheckpointer
+
+
+def _place(directory: Path) -> Place:
+    return Place(
+        kind="sqlite",
+        database_url=f"sqlite:///{directory / 'events.db'}",
+        read_url=f"sqlite:///{directory / 'read.db'}",
+        directory=directory,
+    )
+
+
+def build_store(directory: Path, scale: Scale, seed: int) -> None:
+    """The centre and the bulk recognitions of ``scale``, every read model rebuilt."""
+    place = _place(directory)
+    centre = make_centre(scale.agents)
+    app = Callcraft(env=place.event_env())
+    engine = place.read_engine()
+    try:
+        set_up_centre(app, centre)
+        rows = list(recognition_rows(seed + 3, centre, scale.events, key_prefix="import"))
+        record_in_batches(app, rows)()
+        rebuild_read_models(app, engine)()
+    finally:
+        engine.dispose()
+        app.close()
+
+
+def measure(
+    store: Path, scale: Scale, seed: int, recordings: int, batch: int, kept: int
+) -> dict[str, float]:
+    """Copy ``store``, append the live rows, warm, apply them; the figures."""
+    with tempfile.TemporaryDirectory(prefix="batches-") as scratch:
+        directory = Path(scratch) / "store"
+        shutil.copytree(store, directory)
+        place = _place(directory)
+        app = Callcraft(env=place.event_env())
+        engine = place.read_engine()
+        checkpointer = WalCheckpointer.for_engine(engine)
+        try:
+            rows = recognition_rows(
+                seed + 4,
+                make_centre(scale.agents),
+                recordings,
+                key_prefix="live",
+                kudos_given=NoKudosLeft(),
+            )
+            commands = [command_for(row) for row in rows]
+            for first in range(0, len(commands), MAX_BATCH):
+                app.record_many(commands[first : first + MAX_BATCH], now=NOW)
+            projector = Projector(
+                app,
+                engine,
+                timezone=UTC,
+                batch_size=batch,
+                kept_facts=kept,
+                checkpointer=checkpointer,
+            )
+            started = time.perf_counter()
+            projector.warm()
+            warm = time.perf_counter() - started
+            resident = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+            walls: list[float] = []
+            cpus: list[float] = []
+            while True:
+                wall, cpu = time.perf_counter(), time.process_time()
+                if not projector.run_once():
+                    break
+                walls.append((time.perf_counter() - wall) * 1000)
+                cpus.append((time.process_time() - cpu) * 1000)
+        finally:
+            checkpointer.stop()
+            engine.dispose()
+            app.close()
+    return {
+        "batches": len(walls),
+        "warm-up s": warm,
+        "peak resident MiB": resident,
+        "wall p50 ms": percentile(walls, 0.5),
+        "wall p90 ms": percentile(walls, 0.9),
+        "CPU p50 ms": percentile(cpus, 0.5),
+        "CPU p90 ms": percentile(cpus, 0.9),
+    }
+
+
+def main(argv: list[str] | None = None) -> dict[str, float]:
+    parser = argparse.ArgumentParser(prog="python -m bench.batches")
+    parser.add_argument("--scale", choices=sorted(SCALES), default="full")
+    parser.add_argument("--seed", type=int, default=2026)
+    parser.add_argument("--recordings", type=int, default=1_500)
+    parser.add_argument("--batch", type=int, default=50)
+    parser.add_argument("--kept", type=int, default=1_000_000, help="facts kept (the setting)")
+    parser.add_argument("--stores", type=Path, default=STORES, help="where the store is kept")
+    options = parser.parse_args(argv)
+    scale = SCALES[options.scale]
+    key = f"batches-{scale.name}-{options.seed}-{code_fingerprint()}"
+    store = cached_store(
+        key,
+        lambda directory: build_store(directory, scale, options.seed),
+        root=options.stores,
+        say=print,
+    )
+    figures = measure(store, scale, options.seed, options.recordings, options.batch, options.kept)
+    print(
+        f"{options.recordings:,} live recordings, {options.batch} a batch, "
+        f"{options.kept:,} facts kept, {scale.agents:,} agents / {scale.events:,} events:"
+    )
+    for name, value in figures.items():
+        print(f"  {name:18} {value:10,.1f}")
+    return figures
+
+
+if __name__ == "__main__":
+    main()
