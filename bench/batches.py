@@ -22,38 +22,24 @@ import time
 from datetime import UTC
 from pathlib import Path
 
-from bench.data import NOW, command_for, make_centre, recognition_rows, set_up_centre
-from bench.figures import rebuild_read_models, record_in_batches
+from bench.data import NOW, command_for, make_centre
 from bench.full_store import STORES, cached_store, code_fingerprint
 from bench.measure import percentile
 from bench.places import Place
-from bench.run import NoKudosLeft
+from bench.run import fill_live_store, live_rows
 from bench.scale import SCALES, Scale
 from domain.application import MAX_BATCH, Callcraft
 from projections.projector import Projector
 from projections.wal_checkpointer import WalCheckpointer
 
 
-def _place(directory: Path) -> Place:
-    return Place(
-        kind="sqlite",
-        database_url=f"sqlite:///{directory / 'events.db'}",
-        read_url=f"sqlite:///{directory / 'read.db'}",
-        directory=directory,
-    )
-
-
 def build_store(directory: Path, scale: Scale, seed: int) -> None:
-    """The centre and the bulk recognitions of ``scale``, every read model rebuilt."""
-    place = _place(directory)
-    centre = make_centre(scale.agents)
+    """The store of the live-lag figures at ``scale`` (:func:`bench.run.fill_live_store`)."""
+    place = Place.sqlite_in(directory)
     app = Callcraft(env=place.event_env())
     engine = place.read_engine()
     try:
-        set_up_centre(app, centre)
-        rows = list(recognition_rows(seed + 3, centre, scale.events, key_prefix="import"))
-        record_in_batches(app, rows)()
-        rebuild_read_models(app, engine)()
+        fill_live_store(app, engine, make_centre(scale.agents), scale, seed)
     finally:
         engine.dispose()
         app.close()
@@ -66,18 +52,12 @@ def measure(
     with tempfile.TemporaryDirectory(prefix="batches-") as scratch:
         directory = Path(scratch) / "store"
         shutil.copytree(store, directory)
-        place = _place(directory)
+        place = Place.sqlite_in(directory)
         app = Callcraft(env=place.event_env())
         engine = place.read_engine()
         checkpointer = WalCheckpointer.for_engine(engine)
         try:
-            rows = recognition_rows(
-                seed + 4,
-                make_centre(scale.agents),
-                recordings,
-                key_prefix="live",
-                kudos_given=NoKudosLeft(),
-            )
+            rows = live_rows(seed, make_centre(scale.agents), recordings)
             commands = [command_for(row) for row in rows]
             for first in range(0, len(commands), MAX_BATCH):
                 app.record_many(commands[first : first + MAX_BATCH], now=NOW)

@@ -49,6 +49,16 @@ class Place:
     def read_engine(self) -> Engine:
         return build_read_engine(self.read_url, schema=self.schema)
 
+    @classmethod
+    def sqlite_in(cls, directory: Path) -> Place:
+        """The SQLite place whose files are in ``directory``."""
+        return cls(
+            kind="sqlite",
+            database_url=f"sqlite:///{directory / 'events.db'}",
+            read_url=f"sqlite:///{directory / 'read.db'}",
+            directory=directory,
+        )
+
     @property
     def sqlite_file(self) -> Path:
         assert self.directory is not None
@@ -66,13 +76,7 @@ class Places:
     @contextmanager
     def fresh(self, label: str) -> Iterator[Place]:
         if self.kind == "sqlite":
-            directory = Path(tempfile.mkdtemp(prefix=f"{label}-", dir=self.root))
-            yield Place(
-                kind="sqlite",
-                database_url=f"sqlite:///{directory / 'events.db'}",
-                read_url=f"sqlite:///{directory / 'read.db'}",
-                directory=directory,
-            )
+            yield Place.sqlite_in(Path(tempfile.mkdtemp(prefix=f"{label}-", dir=self.root)))
             return
         schema = f"bench_{label.replace('-', '_')}_{uuid.uuid4().hex[:8]}"
         with psycopg.connect(libpq(self.postgres_url), autocommit=True) as connection:

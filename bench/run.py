@@ -290,19 +290,34 @@ def bench_live_only(
     places = Places(kind, root, postgres_url)
     centre = make_centre(scale.agents)
     with places.fresh("live") as place:
-        say(f"{kind}: setting up {scale.agents:,} agents and {scale.events:,} recognitions")
         app = Callcraft(env=place.event_env())
-        set_up_centre(app, centre)
-        rows = list(recognition_rows(seed + 3, centre, scale.events, key_prefix="import"))
-        record_in_batches(app, rows)()
         engine = place.read_engine()
         try:
-            say(f"{kind}: rebuilding the read models")
-            rebuild_read_models(app, engine)()
+            fill_live_store(app, engine, centre, scale, seed, kind)
             return _live_lag(kind, scale, seed, centre, app, engine, place)
         finally:
             engine.dispose()
             app.close()
+
+
+def fill_live_store(
+    app: Callcraft, engine: Any, centre: Any, scale: Scale, seed: int, kind: str = "sqlite"
+) -> None:
+    """The store the live-lag figures run on: the centre, the bulk data set, one rebuild."""
+    say(f"{kind}: setting up {scale.agents:,} agents and {scale.events:,} recognitions")
+    set_up_centre(app, centre)
+    rows = list(recognition_rows(seed + 3, centre, scale.events, key_prefix="import"))
+    record_in_batches(app, rows)()
+    say(f"{kind}: rebuilding the read models")
+    rebuild_read_models(app, engine)()
+
+
+def live_rows(seed: int, centre: Any, count: int) -> list[dict[str, str]]:
+    """The live-lag figures' recordings: backdated over the history like the bulk data set,
+    without kudos (the bulk data set used the givers' daily caps up)."""
+    return list(
+        recognition_rows(seed + 4, centre, count, key_prefix="live", kudos_given=_NoKudosLeft())
+    )
 
 
 AS_OF_FRACTIONS = (0.25, 0.5, 0.9)
@@ -334,7 +349,7 @@ def as_of_figures(
 LIVE_RATE = 500.0
 
 
-class NoKudosLeft(Counter[tuple[int, date]]):
+class _NoKudosLeft(Counter[tuple[int, date]]):
     """Every giver's kudos cap counted as reached, so the rows carry no kudos."""
 
     def __missing__(self, key: tuple[int, date]) -> int:
@@ -348,12 +363,7 @@ def _live_lag(
     with the projector in its own process (``callcraft project`` beside web workers that do
     not project, the shape for that rate), and as a thread of the writer's process."""
     n = scale.live_recordings
-    no_kudos = NoKudosLeft()  # the imported store used the givers' caps up: no kudos here
-    rows = list(
-        recognition_rows(
-            seed + 4, centre, 2 * scale.bulk_runs * n, key_prefix="live", kudos_given=no_kudos
-        )
-    )
+    rows = live_rows(seed, centre, 2 * scale.bulk_runs * n)
     figures: list[Figure] = []
 
     def in_process(part: list[dict[str, str]]) -> Callable[[], LiveLag]:

@@ -128,8 +128,8 @@ class BatchContext:
 
     def cached_agents(self) -> Mapping[UUID, AgentInfo | None]:
         """The directory entries this batch looked up (None: not enrolled when looked up),
-        as its handlers left them; an entry the batch wrote (``changes.moved``) may be
-        incomplete (its handler updates what it needs): read it again."""
+        as its handlers left them: an agent's enrolment, transfer and departure write its
+        entry here as in the table."""
         return self._agents
 
     def team_name(self, team_id: UUID) -> str | None:

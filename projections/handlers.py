@@ -210,6 +210,8 @@ def agent_departed(ctx: BatchContext, nid: int, event: Agent.AgentDeparted) -> N
     ctx.mark_dirty(agent_id)
     ctx.changes.moved.add(agent_id)
     info = ctx.agent(agent_id)
+    if info is not None:
+        info.departed_at = event.departed_at
     _activity(
         ctx,
         nid,

@@ -122,9 +122,8 @@ def rescore_touched(
     are brought in line too (:func:`projections.boards.refresh_boards` need not be called
     for them). ``kept``: the live facts kept between batches (:class:`LiveFacts`,
     valid at the position this batch starts from), brought in line with this batch.
-    ``looked_up``: the directory entries the batch read already
-    (:meth:`projections.context.BatchContext.cached_agents`), used for the agents whose
-    entry it did not write."""
+    ``looked_up``: the directory entries the batch read already, as its handlers left them
+    (:meth:`projections.context.BatchContext.cached_agents`): not read again."""
     by_agent: dict[UUID, set[ScoringGroup]] = {}
     for group in groups:
         by_agent.setdefault(group[0], set()).add(group)
@@ -168,7 +167,7 @@ LOCAL_DAY = len(FACT_COLUMNS)  # in a row of _LIVE_COLUMNS
 _ON_DAYS = Sized(lambda n: select(*_LIVE_COLUMNS).where(_on_days(n)))
 _DIRECTORY = Sized(
     lambda n: select(
-        agents.c.agent_id, agents.c.team_id, agents.c.departed_at, agents.c.name
+        agents.c.agent_id, agents.c.handle, agents.c.name, agents.c.team_id, agents.c.departed_at
     ).where(agents.c.agent_id.in_(each(n, agents.c.agent_id)))
 )
 
@@ -177,42 +176,29 @@ def _agents_in(chunk: Sequence[UUID]) -> list[tuple[UUID]]:
     return [(agent_id,) for agent_id in chunk]
 
 
-def _directory_of(connection: Connection, chunk: Sequence[UUID]) -> dict[UUID, Any]:
-    """The team and departure of each agent of ``chunk`` that exists (as
+def _directory_of(connection: Connection, chunk: Sequence[UUID]) -> dict[UUID, AgentInfo]:
+    """The directory entry of each agent of ``chunk`` that exists (as
     :func:`projections.scoring.directory_of`, prepared)."""
     return {
-        row[0]: _Entry(row[0], row[1], row[2], row[3])
+        row[0]: AgentInfo(row[1], row[2], row[3], row[4])
         for row in _DIRECTORY.rows(connection, _agents_in(chunk))
     }
 
 
 def _directory(
-    connection: Connection,
-    chunk: Sequence[UUID],
-    looked_up: Mapping[UUID, AgentInfo | None],
-    moved: Collection[UUID],
+    connection: Connection, chunk: Sequence[UUID], looked_up: Mapping[UUID, AgentInfo | None]
 ) -> dict[UUID, Any]:
-    """The directory entries of ``chunk``'s agents that exist: the ones the batch looked
-    up and did not write, and the others read."""
+    """The directory entries of ``chunk``'s agents that exist: the ones the batch looked up
+    already (as its handlers left them), and the others read."""
     directory: dict[UUID, Any] = {}
     unread: list[UUID] = []
     for agent_id in chunk:
-        if agent_id in moved or agent_id not in looked_up:
+        if agent_id not in looked_up:
             unread.append(agent_id)
-            continue
-        info = looked_up[agent_id]
-        if info is not None:
-            directory[agent_id] = _Entry(agent_id, info.team_id, info.departed_at, info.name)
+        elif (info := looked_up[agent_id]) is not None:
+            directory[agent_id] = info
     directory.update(_directory_of(connection, unread))
     return directory
-
-
-@dataclass(frozen=True)
-class _Entry:
-    agent_id: UUID
-    team_id: UUID
-    departed_at: Any
-    name: str
 
 
 def _rescore_chunk(
@@ -226,7 +212,7 @@ def _rescore_chunk(
     kept: LiveFacts | None,
     looked_up: Mapping[UUID, AgentInfo | None],
 ) -> int:
-    directory = _directory(connection, chunk, looked_up, changes.moved)
+    directory = _directory(connection, chunk, looked_up)
     present = [a for a in chunk if a in directory]
     if not present:
         return 0
@@ -303,8 +289,8 @@ class Rescored:
     """The recognitions of the touched groups that the batch made count (+1: recorded) or
     stop counting (-1: retracted)."""
     fresh: dict[UUID, dict[tuple[date, str], list[KeptFact]]] = field(default_factory=dict)
-    """Per agent and touched (day, kind): the group's live recognitions with their points as
-    rescored, as :func:`live_entry` makes them."""
+    """Per agent and touched (day, kind): the group's live recognitions with their XP lines
+    as rescored (what the rows hold once written), as :class:`LiveFacts` keeps them."""
     active: dict[UUID, tuple[set[date], set[date]]] = field(default_factory=dict)
     """Per agent, the touched days that became active (a first live recognition) and the
     ones that stopped being active."""
@@ -354,13 +340,12 @@ def _rescore_groups(
             if moved:
                 outcome.counted.setdefault(agent_id, []).append((fact, moved))
         live = tuple(f for f, row in zip(facts, rows, strict=True) if not row[RETRACTED])
-        found = point_changes(rows, score_lines(live, history, tz))
-        scored = {change["b_recording_id"]: change for change in found}
-        if keep:
+        lines = score_lines(live, history, tz)
+        found = point_changes(rows, lines)
+        if keep:  # the lines are what the rows hold once ``found`` is written
+            shared, by_recording = _shared_day(day), {f.recording_id: f for f in live}
             outcome.fresh.setdefault(agent_id, {})[(day, kind)] = [
-                live_entry(_rescored_row(row, scored.get(row[RECORDING_ID])), fact)
-                for fact, row in zip(facts, rows, strict=True)
-                if not row[RETRACTED]
+                KeptFact(shared, by_recording[line.recording_id], line) for line in lines
             ]
         if not found:
             continue
@@ -402,13 +387,11 @@ def _shared_day(day: date) -> date:
     return found
 
 
-def live_entry(
-    row: tuple[Any, ...], fact: Recognition | None = None, agent_id: UUID | None = None
-) -> KeptFact:
+def live_entry(row: tuple[Any, ...], agent_id: UUID | None = None) -> KeptFact:
     """A live recognition's row (of :data:`_LIVE_COLUMNS`), as the rules see it: the
-    recognition (``fact``, when the caller has it already; else made with ``agent_id``,
-    the agent's id object to share) and the XP line its stored points make."""
-    fact = recognition_from_row(row, agent_id) if fact is None else fact
+    recognition (made with ``agent_id``, the agent's id object to share) and the XP line
+    its stored points make."""
+    fact = recognition_from_row(row, agent_id)
     line = XpLine(
         recording_id=fact.recording_id,
         kind=fact.kind,
@@ -420,14 +403,6 @@ def live_entry(
         capped=bool(row[CAPPED]),
     )
     return KeptFact(_shared_day(row[LOCAL_DAY]), fact, line)
-
-
-def _rescored_row(row: tuple[Any, ...], change: Mapping[str, Any] | None) -> tuple[Any, ...]:
-    """``row`` with the derived columns ``change`` wrote (as stored after the rescore)."""
-    if change is None:
-        return row
-    derived = (change["points"], change["rulebook_version"], change["rule"], change["capped"])
-    return (*row[:POINTS], *derived, *row[CAPPED + 1 :])
 
 
 class LiveFacts:
@@ -871,7 +846,7 @@ def _write_periods(
 def _write_boards(
     connection: Connection,
     present: Sequence[UUID],
-    directory: Mapping[UUID, _Entry],
+    directory: Mapping[UUID, AgentInfo],
     batch: BatchChanges,
     changed: PeriodChanges,
 ) -> None:
@@ -1043,11 +1018,16 @@ def _keep_badges(
     for (agent_id, key), stored in existing.items():
         if key in keys:
             now[agent_id][key] = stored
-    for row in (*inserts, *updates):
-        agent_id = row["agent_id"] if "agent_id" in row else row["b_agent_id"]
-        key = row["badge_key"] if "badge_key" in row else row["b_badge_key"]
-        light = (agent_id, key, row["earned_at"], row["next_threshold"], row["progress"])
-        now[agent_id][key] = light
+    written = [(row["agent_id"], row["badge_key"], row) for row in inserts]
+    written += [(row["b_agent_id"], row["b_badge_key"], row) for row in updates]
+    for agent_id, key, row in written:
+        now[agent_id][key] = (
+            agent_id,
+            key,
+            row["earned_at"],
+            row["next_threshold"],
+            row["progress"],
+        )
     for change in progress:
         agent_id, key = change["b_agent_id"], change["b_badge_key"]
         now[agent_id][key] = (*now[agent_id][key][:4], change["progress"])
@@ -1210,7 +1190,7 @@ def read_live_facts(
     for chunk in chunks(agent_ids):
         for row in _LIVE_FACTS.rows(connection, _agents_in(chunk)):
             agent_id = shared[row[2]]
-            read[agent_id].append(live_entry(row, agent_id=agent_id))
+            read[agent_id].append(live_entry(row, agent_id))
     return read
 
 
