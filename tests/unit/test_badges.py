@@ -182,6 +182,7 @@ def test_one_recognition_can_earn_several_tiers_at_once() -> None:
     course = make_recognition(TRAINING, day(0), score=10)
     status = badge("mastery_communication", [course], rules=rules)
     assert [a.tier for a in status.earned] == ["bronze", "silver", "gold"]
+    assert [a.evidence for a in status.earned] == [(course.recording_id,)] * 3
     assert status.tier == "gold"
     assert status.next_tier is None
     assert status.next_threshold is None
