@@ -22,6 +22,7 @@ import time
 from datetime import UTC
 from pathlib import Path
 
+from api.collector import BatchCollector
 from bench.data import NOW, command_for, make_centre
 from bench.full_store import STORES, cached_store, code_fingerprint
 from bench.measure import percentile
@@ -71,6 +72,8 @@ def measure(
             )
             started = time.perf_counter()
             projector.warm()
+            collector = BatchCollector()  # as `callcraft project` does: settled between batches
+            collector.settle()
             warm = time.perf_counter() - started
             resident = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
             walls: list[float] = []
@@ -81,6 +84,8 @@ def measure(
                     break
                 walls.append((time.perf_counter() - wall) * 1000)
                 cpus.append((time.process_time() - cpu) * 1000)
+                collector.settle()
+            collector.release()
         finally:
             checkpointer.stop()
             engine.dispose()
