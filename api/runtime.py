@@ -167,6 +167,7 @@ def open_runtime(
         batch_size=settings.projector_batch_size,
         checkpointer=checkpointer,
         kept_facts=settings.projector_kept_facts,
+        page_cache_mib=settings.projector_cache_mib,
     )
     projector.ensure_ready()
     chain_engine = build_event_store_engine(settings.database_url, schema=schema)

@@ -29,8 +29,15 @@ def main(database_url: str, read_url: str, schema: str | None, poll_seconds: flo
     app = Callcraft(env=event_store_env(database_url, schema=schema))
     engine = build_read_engine(read_url, schema=schema)
     checkpointer = WalCheckpointer.for_engine(engine)  # as `callcraft project`'s runtime has
-    kept = load_settings().projector_kept_facts  # CALLCRAFT_PROJECTOR_KEPT_FACTS, as the CLI's
-    projector = Projector(app, engine, timezone=UTC, checkpointer=checkpointer, kept_facts=kept)
+    settings = load_settings()  # CALLCRAFT_PROJECTOR_KEPT_FACTS and _CACHE_MIB, as the CLI's
+    projector = Projector(
+        app,
+        engine,
+        timezone=UTC,
+        checkpointer=checkpointer,
+        kept_facts=settings.projector_kept_facts,
+        page_cache_mib=settings.projector_cache_mib,
+    )
     projector.catch_up()
     projector.warm()  # as `callcraft project` does at start
     collector = BatchCollector()  # as `callcraft project` does: settled between batches

@@ -26,6 +26,7 @@ EVERY_VARIABLE = {
     "CALLCRAFT_PROJECTOR_BATCH_SIZE": "250",
     "CALLCRAFT_PROJECTOR_POLL_SECONDS": "0.5",
     "CALLCRAFT_PROJECTOR_KEPT_FACTS": "2000000",
+    "CALLCRAFT_PROJECTOR_CACHE_MIB": "512",
     "CALLCRAFT_READ_YOUR_WRITES_TIMEOUT": "3.5",
     "CALLCRAFT_DEMO_SEED": "7",
     "CALLCRAFT_SECURE_COOKIES": "true",
@@ -51,6 +52,7 @@ def test_an_empty_environment_gives_the_documented_defaults() -> None:
     assert settings.projector_batch_size == 1000
     assert settings.projector_poll_seconds == 0.2
     assert settings.projector_kept_facts == 1_000_000
+    assert settings.projector_cache_mib == 256
     assert settings.read_your_writes_timeout == 2.0
     assert settings.demo_seed == 2026
 
@@ -67,6 +69,7 @@ def test_the_documented_defaults_are_the_defaults_load_settings_applies() -> Non
         "CALLCRAFT_PROJECTOR_BATCH_SIZE": str(settings.projector_batch_size),
         "CALLCRAFT_PROJECTOR_POLL_SECONDS": str(settings.projector_poll_seconds),
         "CALLCRAFT_PROJECTOR_KEPT_FACTS": str(settings.projector_kept_facts),
+        "CALLCRAFT_PROJECTOR_CACHE_MIB": str(settings.projector_cache_mib),
         "CALLCRAFT_READ_YOUR_WRITES_TIMEOUT": str(settings.read_your_writes_timeout),
         "CALLCRAFT_DEMO_SEED": str(settings.demo_seed),
         "CALLCRAFT_SECURE_COOKIES": str(settings.secure_cookies).lower(),
@@ -95,6 +98,7 @@ def test_every_variable_is_read_into_its_setting() -> None:
     assert settings.projector_batch_size == 250
     assert settings.projector_poll_seconds == 0.5
     assert settings.projector_kept_facts == 2_000_000
+    assert settings.projector_cache_mib == 512
     assert settings.read_your_writes_timeout == 3.5
     assert settings.demo_seed == 7
     assert settings.secure_cookies is True
@@ -144,6 +148,7 @@ def test_an_empty_value_counts_as_unset() -> None:
         ("CALLCRAFT_PROJECTOR_KEPT_FACTS", "plenty"),
         ("CALLCRAFT_PROJECTOR_KEPT_FACTS", "-1"),
         ("CALLCRAFT_PROJECTOR_KEPT_FACTS", "1.5"),
+        ("CALLCRAFT_PROJECTOR_CACHE_MIB", "lots"),
         ("CALLCRAFT_READ_YOUR_WRITES_TIMEOUT", "forever"),
         ("CALLCRAFT_READ_YOUR_WRITES_TIMEOUT", "-2"),
         ("CALLCRAFT_DEMO_SEED", "random"),
@@ -259,6 +264,8 @@ def test_an_unknown_database_is_refused_naming_the_setting() -> None:
         ("CALLCRAFT_PORT", "70000"),
         ("CALLCRAFT_PROJECTOR_BATCH_SIZE", "0"),
         ("CALLCRAFT_PROJECTOR_KEPT_FACTS", "100000001"),
+        ("CALLCRAFT_PROJECTOR_CACHE_MIB", "1"),
+        ("CALLCRAFT_PROJECTOR_CACHE_MIB", "16385"),
     ],
 )
 def test_numbers_outside_their_range_are_refused_naming_the_variable(name: str, value: str) -> None:

@@ -1,0 +1,69 @@
+"""A projector gives the SQLite connection its batches run on the page cache the settings
+say (``CALLCRAFT_PROJECTOR_CACHE_MIB``), not SQLite's default of 2 MiB."""
+
+from __future__ import annotations
+
+from datetime import UTC
+from typing import Any
+
+import pytest
+from sqlalchemy import event
+
+from api.runtime import open_runtime
+from api.settings import Settings
+from projections.projector import Projector
+from tests.conftest import Database
+
+
+def _cache_sizes_at_checkin(engine: Any) -> list[int]:
+    """The ``cache_size`` of each connection the engine's pool takes back, from now on."""
+    seen: list[int] = []
+
+    def checkin(dbapi_connection: Any, _record: Any) -> None:
+        seen.append(dbapi_connection.execute("PRAGMA cache_size").fetchone()[0])
+
+    event.listen(engine, "checkin", checkin)
+    return seen
+
+
+def test_the_runtime_projector_runs_its_batches_with_the_page_cache_of_the_setting(
+    sqlite_database: Database,
+) -> None:
+    settings = Settings(
+        database_url=sqlite_database.database_url,
+        read_database_url=sqlite_database.read_url,
+        projector_cache_mib=48,
+    )
+    runtime = open_runtime(settings)  # publishes the default rulebook: a batch to apply
+    try:
+        seen = _cache_sizes_at_checkin(runtime.read_engine)
+        assert runtime.projector.run_once() > 0
+        assert -48 * 1024 in seen  # negative: KiB, as SQLite takes a size in bytes
+    finally:
+        runtime.close()
+
+
+def test_other_connections_keep_sqlites_own_page_cache(sqlite_database: Database) -> None:
+    settings = Settings(
+        database_url=sqlite_database.database_url, read_database_url=sqlite_database.read_url
+    )
+    runtime = open_runtime(settings)
+    try:
+        with runtime.read_engine.connect() as connection:
+            fresh = connection.exec_driver_sql("PRAGMA cache_size").scalar()
+        assert fresh == -2000  # SQLite's default, until a projector's batch runs on it
+        seen = _cache_sizes_at_checkin(runtime.read_engine)
+        runtime.projector.run_once()
+        assert -256 * 1024 in seen  # the default setting
+    finally:
+        runtime.close()
+
+
+def test_a_projector_refuses_a_page_cache_under_one_mebibyte(database: Database) -> None:
+    settings = Settings(database_url=database.database_url, read_database_url=database.read_url)
+    runtime = open_runtime(settings, schema=database.schema)
+    try:
+        with pytest.raises(ValueError, match="page_cache_mib"):
+            Projector(runtime.app, runtime.read_engine, timezone=UTC, page_cache_mib=0)
+    finally:
+        runtime.close()
