@@ -256,15 +256,16 @@ Index(
     board_entries.c.name,
     board_entries.c.agent_id,
 )
+# A team's board: its entries found by team, not kept in XP order — a team is tens of
+# agents, sorted as they are read, and an XP change rewrites no entry of this index (SQLite
+# updates only the indexes holding a changed column), where one ordered by XP moved every
+# recording's eight entries a second time.
 Index(
-    "ix_board_entries_team_rank",
+    "ix_board_entries_team",
     board_entries.c.window,
     board_entries.c.period_start,
     board_entries.c.competency,
     board_entries.c.team_id,
-    board_entries.c.xp.desc(),
-    board_entries.c.name,
-    board_entries.c.agent_id,
 )
 
 DERIVED_TABLES = (agent_profiles, agent_badges, period_xp, board_entries)

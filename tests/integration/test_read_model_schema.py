@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
 from sqlalchemy import inspect
 
 from domain.agents import Agent
@@ -14,25 +15,56 @@ from projections.tables import metadata
 from tests.conftest import Database
 from tests.reference_model import opened
 
+RETIRED = [
+    (
+        "period_xp",
+        "ix_period_xp_board",
+        'ON period_xp ("window", period_start, competency, xp DESC)',
+        "ix_period_xp_agent",
+    ),
+    (
+        "board_entries",
+        "ix_board_entries_team_rank",
+        'ON board_entries ("window", period_start, competency, team_id, xp DESC, name, agent_id)',
+        "ix_board_entries_rank",
+    ),
+]
 
+
+@pytest.mark.parametrize(("table", "name", "columns", "kept"), RETIRED)
 def test_an_index_an_earlier_version_made_is_dropped_at_the_next_start(
-    database: Database,
+    database: Database, table: str, name: str, columns: str, kept: str
 ) -> None:
     engine = database.read_engine()
     try:
         create_all(engine)
         with engine.begin() as connection:
-            connection.exec_driver_sql(
-                'CREATE INDEX ix_period_xp_board ON period_xp ("window", period_start, '
-                "competency, xp DESC)"
-            )
-        assert "ix_period_xp_board" in _indexes(engine, "period_xp")
+            connection.exec_driver_sql(f"CREATE INDEX {name} {columns}")
+        assert name in _indexes(engine, table)
         create_all(engine)
-        assert "ix_period_xp_board" not in _indexes(engine, "period_xp")
-        assert "ix_period_xp_agent" in _indexes(engine, "period_xp")
+        assert name not in _indexes(engine, table)
+        assert kept in _indexes(engine, table)
         create_all(engine)  # and again, with nothing left to drop
     finally:
         engine.dispose()
+
+
+def test_an_index_a_later_version_added_is_made_at_the_next_start(database: Database) -> None:
+    engine = database.read_engine()
+    try:
+        create_all(engine)
+        with engine.begin() as connection:  # as a version before it left the table
+            connection.exec_driver_sql("DROP INDEX ix_board_entries_team")
+        assert "ix_board_entries_team" not in _indexes(engine, "board_entries")
+        create_all(engine)
+        assert "ix_board_entries_team" in _indexes(engine, "board_entries")
+        create_all(engine)  # and again, with nothing left to add
+    finally:
+        engine.dispose()
+
+
+def test_every_retired_index_is_tested() -> None:
+    assert {name for _, name, _, _ in RETIRED} == set(RETIRED_INDEXES)
 
 
 def test_no_retired_index_is_still_declared() -> None:
