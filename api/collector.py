@@ -10,10 +10,11 @@ live lag's p99 on SQLite (measured 2026-12-02: one such pause in 1,500 recording
 Between batches, :meth:`BatchCollector.settle` collects what is garbage now and freezes
 everything still alive (``gc.freeze``): later collections no longer scan it, so each settle
 scans only what the last batch left (0.16 ms at the median, under 3 ms at most, on the same
-store). A frozen object is still freed as soon as its last reference goes (reference
-counting); what freezing keeps is a reference cycle among frozen objects that becomes garbage
-later. The live facts hold no cycles, and so that such leftovers stay bounded, every
-``full_every_seconds`` a settle unfreezes and collects everything once.
+store). While it settles batches, the young collections wait for :data:`YOUNG_THRESHOLD`
+allocations rather than 700. A frozen object is still freed as soon as its last reference
+goes (reference counting); what freezing keeps is a reference cycle among frozen objects
+that becomes garbage later. The live facts hold no cycles, and so that such leftovers stay
+bounded, every ``full_every_seconds`` a settle unfreezes and collects everything once.
 
 Only for a process that does nothing but project (``callcraft project``): in a web process,
 requests in flight at a settle would be frozen with their cycles.
@@ -26,6 +27,12 @@ import time
 from collections.abc import Callable
 
 FULL_EVERY_SECONDS = 600.0
+YOUNG_THRESHOLD = 50_000
+"""Allocations (less deallocations) between two of the collector's young collections while a
+process projects; CPython's default is 700. A full-size batch of 50 recordings keeps most of
+what it allocates until it ends (rows, their dictionaries, the kept facts it adds), so at 700
+the collector scanned those objects again and again: 3.6% of a batch's time (``py-spy`` of
+``python -m bench.batches``). Cyclic garbage waits for at most this many objects longer."""
 
 
 class BatchCollector:
@@ -42,10 +49,14 @@ class BatchCollector:
         self._clock = clock
         self._last_full = clock()
         self.full_collections = 0
+        self._thresholds: tuple[int, int, int] | None = None  # the process's, while raised
 
     def settle(self) -> None:
         """Collect the garbage the objects not frozen yet hold, then freeze the rest
         (after a batch, or after the process has warmed its caches)."""
+        if self._thresholds is None:
+            self._thresholds = gc.get_threshold()
+            gc.set_threshold(YOUNG_THRESHOLD, *self._thresholds[1:])
         now = self._clock()
         if now - self._last_full >= self.full_every_seconds:
             gc.unfreeze()
@@ -55,5 +66,9 @@ class BatchCollector:
         gc.freeze()
 
     def release(self) -> None:
-        """Give every frozen object back to the collector (the process stops projecting)."""
+        """Give every frozen object back to the collector, and its thresholds back to the
+        process (the process stops projecting)."""
         gc.unfreeze()
+        if self._thresholds is not None:
+            gc.set_threshold(*self._thresholds)
+            self._thresholds = None

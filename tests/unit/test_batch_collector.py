@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from api.collector import BatchCollector
+from api.collector import YOUNG_THRESHOLD, BatchCollector
 
 
 class Node:
@@ -34,8 +34,10 @@ class Clock:
 
 @pytest.fixture(autouse=True)
 def _unfrozen_afterwards() -> Iterator[None]:
+    thresholds = gc.get_threshold()
     yield
     gc.unfreeze()
+    gc.set_threshold(*thresholds)
     gc.collect()
 
 
@@ -83,6 +85,16 @@ def test_release_gives_every_frozen_object_back_to_the_collector() -> None:
     collector.settle()
     collector.release()
     assert gc.get_freeze_count() == 0
+
+
+def test_while_settling_batches_the_young_collections_wait_for_more_allocations() -> None:
+    before = gc.get_threshold()
+    collector = BatchCollector()
+    collector.settle()
+    assert gc.get_threshold() == (YOUNG_THRESHOLD, *before[1:])
+    collector.settle()
+    collector.release()
+    assert gc.get_threshold() == before
 
 
 def test_the_full_collection_interval_must_be_positive() -> None:
