@@ -9,6 +9,7 @@ stay in place throughout.
 from __future__ import annotations
 
 from sqlalchemy import Connection, Engine, Index, inspect
+from sqlalchemy.schema import CreateIndex
 
 import projections.asof_tables  # noqa: F401 - registers the as-of tables
 from projections.event_log import event_log
@@ -56,7 +57,8 @@ def create_all(engine: Engine) -> None:
         for index in ADDED_INDEXES:
             table = str(index.table.name)  # type: ignore[union-attr]
             if index.name not in {i["name"] for i in inspect(connection).get_indexes(table)}:
-                index.create(connection)
+                # IF NOT EXISTS: several processes may start on the same read models at once
+                connection.execute(CreateIndex(index, if_not_exists=True))
                 added = True
         for name in RETIRED_INDEXES:
             connection.exec_driver_sql(f"DROP INDEX IF EXISTS {name}")
