@@ -457,6 +457,7 @@ def rebuild(batch_size: int) -> None:
                 timezone=settings.zone,
                 batch_size=batch_size,
                 progress=update,
+                page_cache_mib=settings.projector_cache_mib,
             )
         finally:
             close()

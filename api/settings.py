@@ -161,7 +161,8 @@ SETTINGS_DOC: tuple[tuple[str, str, str], ...] = (
     (
         "CALLCRAFT_PROJECTOR_CACHE_MIB",
         "256",
-        "SQLite: the page cache of the projector's connection to the read models, in MiB "
+        "SQLite: the page cache of the projector's connection to the read models (callcraft "
+        "project, serve's projector, callcraft rebuild), in MiB "
         "(SQLite's own default is 2 MiB). A full-size batch dirties about 4,400 pages (17 MB): "
         "in 2 MiB it spilled them to the WAL mid-batch and read them back, twice the system "
         "calls a batch; the memory is taken only as pages are read. From 2 to 16384",

@@ -14,7 +14,7 @@ from datetime import tzinfo
 from sqlalchemy import Engine, insert
 
 from domain.application import Callcraft
-from projections.projector import Progress, Projector, rescore_marker
+from projections.projector import PAGE_CACHE_MIB, Progress, Projector, rescore_marker
 from projections.schema import create_all, drop_all, drop_deferred_indexes
 from projections.tables import tracking
 
@@ -28,11 +28,13 @@ def rebuild(
     progress: Progress | None = None,
     name: str = "callcraft",
     until: int | None = None,
+    page_cache_mib: int = PAGE_CACHE_MIB,
 ) -> int:
     """Drop and rebuild the read models; return how many events were applied.
 
     ``progress(position, last_notification_id)`` is called after each batch; ``until`` stops
-    at that notification id (a replay check compares with read models at that position).
+    at that notification id (a replay check compares with read models at that position);
+    ``page_cache_mib``: the projector's (:class:`projections.projector.Projector`).
     """
     drop_all(engine)
     create_all(engine)
@@ -46,6 +48,12 @@ def rebuild(
         )
     drop_deferred_indexes(engine)  # after the marker: its rescore creates them again
     projector = Projector(
-        app, engine, timezone=timezone, batch_size=batch_size, name=name, until=until
+        app,
+        engine,
+        timezone=timezone,
+        batch_size=batch_size,
+        name=name,
+        until=until,
+        page_cache_mib=page_cache_mib,
     )
     return projector.catch_up(progress)

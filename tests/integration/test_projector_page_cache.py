@@ -12,6 +12,7 @@ from sqlalchemy import event
 from api.runtime import open_runtime
 from api.settings import Settings
 from projections.projector import Projector
+from projections.rebuild import rebuild
 from tests.conftest import Database
 
 
@@ -65,5 +66,20 @@ def test_a_projector_refuses_a_page_cache_under_one_mebibyte(database: Database)
     try:
         with pytest.raises(ValueError, match="page_cache_mib"):
             Projector(runtime.app, runtime.read_engine, timezone=UTC, page_cache_mib=0)
+    finally:
+        runtime.close()
+
+
+def test_a_rebuild_runs_its_batches_with_the_page_cache_it_is_given(
+    sqlite_database: Database,
+) -> None:
+    settings = Settings(
+        database_url=sqlite_database.database_url, read_database_url=sqlite_database.read_url
+    )
+    runtime = open_runtime(settings)
+    try:
+        seen = _cache_sizes_at_checkin(runtime.read_engine)
+        assert rebuild(runtime.app, runtime.read_engine, timezone=UTC, page_cache_mib=40) > 0
+        assert -40 * 1024 in seen
     finally:
         runtime.close()
