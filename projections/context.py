@@ -106,6 +106,11 @@ class BatchContext:
             self._agents[agent_id] = _info(row) if row else None
         return self._agents[agent_id]
 
+    def know_agents(self, entries: Mapping[UUID, AgentInfo | None]) -> None:
+        """Take directory entries known already (as the last batches left them) as looked
+        up: :meth:`look_up_agents` does not read them."""
+        self._agents.update(entries)
+
     def look_up_agents(self, agent_ids: Iterable[UUID]) -> None:
         """Fetch the directory entries of ``agent_ids`` not cached yet, in few queries
         (call before applying the batch: nothing of it is in the tables yet)."""

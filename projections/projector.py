@@ -261,9 +261,9 @@ class Projector:
                 raise PositionMoved(f"{self.name} is no longer at {old}")
             facts_only = self._marked(connection)
             ctx = BatchContext(connection, self.timezone)
-            ctx.look_up_agents(
-                a for _, event in events for a in agents_named(event) if a is not None
-            )
+            named = {a for _, event in events for a in agents_named(event) if a is not None}
+            ctx.know_agents(self._kept.directory_of(named))
+            ctx.look_up_agents(named)
             for notification_id, event in events:
                 apply_event(ctx, notification_id, event)
                 if self.after_each_event is not None:
@@ -275,6 +275,7 @@ class Projector:
             else:
                 self._recompute(ctx)
                 refresh_points(ctx, self.timezone, self._rulebooks)
+                self._kept.put_directory(ctx.cached_agents())
 
     def _size_cache(self, connection: Connection) -> None:
         """Give the SQLite connection the batch runs on its page cache, once per connection

@@ -421,7 +421,8 @@ class LiveFacts:
     wrote (:meth:`periods_of`, :meth:`put_periods`): every row of one (window, period start,
     agent), as stored (kept as XP by competency column), so that the next batch touching
     that period does not read it again. At most ``max_periods`` periods are kept, the ones
-    used longest ago dropped first."""
+    used longest ago dropped first; as many directory entries of the agents the batches
+    named (:meth:`directory_of`), so that a batch does not read them again either."""
 
     def __init__(self, max_rows: int = 1_000_000, max_periods: int = 250_000) -> None:
         self.position: int | None = None
@@ -435,6 +436,9 @@ class LiveFacts:
         # reads them) and their profile rows, as the batches wrote them.
         self._badges: dict[UUID, dict[str, tuple[Any, ...]]] = {}
         self._profiles: dict[UUID, dict[str, Any]] = {}
+        # The directory entries the batches looked up (None: no such agent then), as they
+        # left them; at most max_periods, the ones used longest ago dropped first.
+        self._directory: OrderedDict[UUID, AgentInfo | None] = OrderedDict()
 
     def starting_at(self, position: int) -> None:
         """A batch starts from ``position``: forget everything unless it is ours."""
@@ -448,6 +452,7 @@ class LiveFacts:
         self._periods.clear()
         self._badges.clear()
         self._profiles.clear()
+        self._directory.clear()
 
     def periods_of(self, period: PeriodKey) -> dict[PeriodRowKey, dict[str, Any]] | None:
         """The stored ``period_xp`` rows of ``period`` (window, start, agent), by key, if
@@ -477,6 +482,28 @@ class LiveFacts:
         self._periods.move_to_end(period)
         while len(self._periods) > self.max_periods:
             self._periods.popitem(last=False)
+
+    def directory_of(self, agent_ids: Iterable[UUID]) -> dict[UUID, AgentInfo | None]:
+        """The kept directory entries of ``agent_ids`` (the others are not kept)."""
+        found: dict[UUID, AgentInfo | None] = {}
+        for agent_id in agent_ids:
+            if agent_id in self._directory:
+                found[agent_id] = self._directory[agent_id]
+                self._directory.move_to_end(agent_id)
+        return found
+
+    def put_directory(self, entries: Mapping[UUID, AgentInfo | None]) -> None:
+        """The directory entries a batch looked up, as it left them (its handlers write an
+        enrolment, transfer or departure into them as into the table)."""
+        for agent_id, info in entries.items():
+            self._directory[agent_id] = info
+            self._directory.move_to_end(agent_id)
+        while len(self._directory) > self.max_periods:
+            self._directory.popitem(last=False)
+
+    @property
+    def directory_kept(self) -> Mapping[UUID, AgentInfo | None]:
+        return self._directory
 
     @property
     def rows_kept(self) -> int:

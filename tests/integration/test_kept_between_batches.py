@@ -12,7 +12,7 @@ from uuid import UUID
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from sqlalchemy import insert
+from sqlalchemy import insert, select
 
 from domain.facts import RecognitionKind
 from projections import projector as projector_module
@@ -21,7 +21,7 @@ from projections.projector import Projector, rescore_marker
 from projections.rebuild import rebuild
 from projections.scoped import _LIGHT, LiveFacts, read_live_facts
 from projections.scoring import stored_profiles
-from projections.tables import tracking
+from projections.tables import agents, tracking
 from tests.conftest import Database
 from tests.reference_model import (
     Command,
@@ -111,8 +111,8 @@ def test_what_a_projector_keeps_between_batches_never_differs_from_a_rebuild(
 
 
 def _kept_rows_are_the_stored_rows(projector: Projector) -> None:
-    """The badge and profile rows a projector keeps are the rows stored (when what it keeps
-    is valid: kept at the position the read models are at)."""
+    """The badge and profile rows and the directory entries a projector keeps are the rows
+    stored (when what it keeps is valid: kept at the position the read models are at)."""
     kept = projector._kept
     if kept.position != projector.position():
         return
@@ -125,6 +125,20 @@ def _kept_rows_are_the_stored_rows(projector: Projector) -> None:
             profile = kept.profile_of(agent_id)
             if profile is not None:
                 assert profile == stored_profiles(connection, [agent_id])[agent_id]
+        entries = kept.directory_kept
+        columns = (agents.c.handle, agents.c.name, agents.c.team_id, agents.c.departed_at)
+        stored_entries = {
+            row[0]: tuple(row[1:])
+            for row in connection.execute(
+                select(agents.c.agent_id, *columns).where(agents.c.agent_id.in_(list(entries)))
+            )
+        }
+        for agent_id, info in entries.items():
+            kept_entry = None if info is None else (info.handle, info.name, info.team_id)
+            stored = stored_entries.get(agent_id)
+            assert kept_entry == (None if stored is None else stored[:3])
+            if info is not None and stored is not None:
+                assert info.departed_at == stored[3]
 
 
 def test_a_batch_that_failed_after_its_rescore_leaves_nothing_kept(
