@@ -181,6 +181,9 @@ class Projector:
             self._kept.clear()
             try:
                 with self.engine.begin() as connection:
+                    # the page cache too: the pages read now are pages the batches touch, and
+                    # the cache's memory is then taken before the first batch, not during it
+                    self._size_cache(connection)
                     if not self._moved(connection, old, old) or self._marked(connection):
                         return False  # nothing was kept yet
                     warm_live_facts(connection, self._kept)
