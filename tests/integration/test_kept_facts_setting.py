@@ -1,4 +1,5 @@
-"""The bound on what a projector keeps between batches comes from the settings."""
+"""The bounds on a projector's memory — the facts it keeps between batches, its page cache —
+come from the settings, and a projector refuses one out of range."""
 
 from __future__ import annotations
 
@@ -27,7 +28,7 @@ def test_the_runtime_projector_keeps_as_many_facts_as_the_setting_says(
         runtime.close()
 
 
-def test_by_default_the_runtime_projector_keeps_two_hundred_thousand_facts(
+def test_by_default_the_runtime_projector_keeps_a_million_facts(
     database: Database,
 ) -> None:
     settings = Settings(database_url=database.database_url, read_database_url=database.read_url)
@@ -38,11 +39,14 @@ def test_by_default_the_runtime_projector_keeps_two_hundred_thousand_facts(
         runtime.close()
 
 
-def test_a_projector_refuses_a_negative_bound_on_what_it_keeps(database: Database) -> None:
+@pytest.mark.parametrize(("option", "value"), [("kept_facts", -1), ("page_cache_mib", 0)])
+def test_a_projector_refuses_a_bound_on_its_memory_out_of_range(
+    database: Database, option: str, value: int
+) -> None:
     settings = Settings(database_url=database.database_url, read_database_url=database.read_url)
     runtime = open_runtime(settings, schema=database.schema)
     try:
-        with pytest.raises(ValueError, match="kept_facts"):
-            Projector(runtime.app, runtime.read_engine, timezone=UTC, kept_facts=-1)
+        with pytest.raises(ValueError, match=option):
+            Projector(runtime.app, runtime.read_engine, timezone=UTC, **{option: value})
     finally:
         runtime.close()
