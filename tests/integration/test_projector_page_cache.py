@@ -10,6 +10,7 @@ from sqlalchemy import event
 
 from api.runtime import open_runtime
 from api.settings import Settings
+from projections.projector import Projector
 from projections.rebuild import rebuild
 from tests.conftest import Database
 
@@ -42,7 +43,9 @@ def test_the_runtime_projector_runs_its_batches_with_the_page_cache_of_the_setti
         runtime.close()
 
 
-def test_other_connections_keep_sqlites_own_page_cache(sqlite_database: Database) -> None:
+def test_a_connection_keeps_sqlites_own_page_cache_until_a_batch_runs_on_it(
+    sqlite_database: Database,
+) -> None:
     settings = Settings(
         database_url=sqlite_database.database_url, read_database_url=sqlite_database.read_url
     )
@@ -54,6 +57,24 @@ def test_other_connections_keep_sqlites_own_page_cache(sqlite_database: Database
         seen = _cache_sizes_at_checkin(runtime.read_engine)
         runtime.projector.run_once()
         assert -256 * 1024 in seen  # the default setting
+    finally:
+        runtime.close()
+
+
+def test_warming_reads_with_the_page_cache_of_the_setting(sqlite_database: Database) -> None:
+    settings = Settings(
+        database_url=sqlite_database.database_url,
+        read_database_url=sqlite_database.read_url,
+        projector_cache_mib=24,
+    )
+    runtime = open_runtime(settings)
+    try:
+        runtime.projector.catch_up()
+        fresh = Projector(runtime.app, runtime.read_engine, timezone=UTC, page_cache_mib=24)
+        runtime.read_engine.dispose()  # no connection sized by a batch is left in the pool
+        seen = _cache_sizes_at_checkin(runtime.read_engine)
+        assert fresh.warm()
+        assert seen[-1] == -24 * 1024  # the connection its reads ran on, taken back last
     finally:
         runtime.close()
 

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from uuid import uuid4
 
 import pytest
-from sqlalchemy import inspect
+from sqlalchemy import insert, inspect
 
 from domain.agents import Agent
 from projections.projector import Projector
 from projections.rebuild import rebuild
 from projections.schema import RETIRED_INDEXES, create_all, never_measured
-from projections.tables import metadata
+from projections.tables import board_entries, metadata
 from tests.conftest import Database
 from tests.reference_model import opened
 
@@ -61,6 +62,39 @@ def test_an_index_a_later_version_added_is_made_at_the_next_start(database: Data
         create_all(engine)  # and again, with nothing left to add
     finally:
         engine.dispose()
+
+
+def test_an_added_index_is_measured_for_the_planner_once_made(sqlite_database: Database) -> None:
+    engine = sqlite_database.read_engine()
+    try:
+        create_all(engine)
+        with engine.begin() as connection:  # a measured store made before the index
+            connection.execute(
+                insert(board_entries).values(
+                    agent_id=uuid4(),
+                    window="all",
+                    period_start=date(1970, 1, 1),
+                    competency="*",
+                    team_id=uuid4(),
+                    name="Ann",
+                    xp=5,
+                )
+            )
+            connection.exec_driver_sql("DROP INDEX ix_board_entries_team")
+            connection.exec_driver_sql("ANALYZE")
+        assert not _measured(engine, "ix_board_entries_team")
+        create_all(engine)
+        assert _measured(engine, "ix_board_entries_team")
+    finally:
+        engine.dispose()
+
+
+def _measured(engine, index: str) -> bool:  # type: ignore[no-untyped-def]
+    with engine.connect() as connection:
+        found = connection.exec_driver_sql(
+            "SELECT count(*) FROM sqlite_stat1 WHERE idx = ?", (index,)
+        ).scalar()
+    return bool(found)
 
 
 def test_every_retired_index_is_tested() -> None:
