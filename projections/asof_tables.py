@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from sqlalchemy import BigInteger, Boolean, Column, Index, Integer, Table, Uuid
 
-from projections.tables import metadata
+from projections.tables import Position, metadata
 
 STILL = 2**62
 """``valid_until`` of a version still in force."""
@@ -28,7 +28,7 @@ STILL = 2**62
 asof_moments = Table(
     "asof_moments",
     metadata,
-    Column("notification_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("notification_id", Position, primary_key=True, autoincrement=False),
     Column("included_from", BigInteger, nullable=False),
     Index("ix_asof_moments_included", "included_from", "notification_id"),
 )

@@ -23,7 +23,7 @@ from typing import Any
 from uuid import UUID
 
 from eventsourcing.utils import get_topic
-from sqlalchemy import BigInteger, Column, Index, Integer, String, Table, Text, Uuid, select
+from sqlalchemy import Column, Index, Integer, String, Table, Text, Uuid, select
 
 from domain.accounts import User
 from domain.agents import Agent
@@ -33,12 +33,12 @@ from domain.publications import RulebookPublication
 from domain.recordings import Recording
 from domain.tokens import ApiToken
 from projections.context import BatchContext
-from projections.tables import SHORT, UtcDateTime, metadata, recognitions
+from projections.tables import SHORT, Position, UtcDateTime, metadata, recognitions
 
 event_log = Table(
     "event_log",
     metadata,
-    Column("notification_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("notification_id", Position, primary_key=True, autoincrement=False),
     Column("type", String(80), nullable=False),
     Column("originator_id", Uuid, nullable=False),
     Column("originator_version", Integer, nullable=False),

@@ -22,6 +22,7 @@ from sqlalchemy import (
     Index,
     Integer,
     MetaData,
+    PrimaryKeyConstraint,
     String,
     Table,
     Text,
@@ -64,6 +65,11 @@ SHORT = 200
 
 # A name that sorts by code point on every database: PostgreSQL's locale would not.
 SortedName = String(NAME).with_variant(String(NAME, collation="C"), "postgresql")
+
+# A log position as a table's whole key: BIGINT on PostgreSQL; on SQLite INTEGER, which
+# makes it the rowid itself. A BIGINT key there is a unique index beside the rowid table:
+# one more B-tree written for every event, in the tables that hold a row per event.
+Position = BigInteger().with_variant(Integer(), "sqlite")
 
 tracking = Table(
     "tracking",
@@ -166,7 +172,7 @@ recognitions = Table(
 activity = Table(
     "activity",
     metadata,
-    Column("notification_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("notification_id", Position, primary_key=True, autoincrement=False),
     Column("occurred_at", UtcDateTime, nullable=False),
     Column("recorded_at", UtcDateTime, nullable=False),
     Column("agent_id", Uuid, nullable=True),
@@ -224,12 +230,16 @@ agent_badges = Table(
 period_xp = Table(
     "period_xp",
     metadata,
-    Column("window", String(10), primary_key=True),
-    Column("period_start", Date, primary_key=True),
-    Column("competency", String(40), primary_key=True),
-    Column("agent_id", Uuid, primary_key=True),
+    Column("window", String(10), nullable=False),
+    Column("period_start", Date, nullable=False),
+    Column("competency", String(40), nullable=False),
+    Column("agent_id", Uuid, nullable=False),
     Column("xp", Integer, nullable=False),
-    Index("ix_period_xp_agent", "agent_id"),
+    # Read and written by agent only (a batch's agents, a rebuild's chunk): the agent first
+    # in the key, and on SQLite the key is the table — one B-tree, where a rowid table, its
+    # key's index and an index by agent were three.
+    PrimaryKeyConstraint("agent_id", "window", "period_start", "competency"),
+    sqlite_with_rowid=False,
 )
 
 board_entries = Table(

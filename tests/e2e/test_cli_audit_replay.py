@@ -47,8 +47,8 @@ def _tamper(sql: Execute, stray: str) -> list[str]:
         "missing from the live read models (the replay has it)",
         f"agent_profiles (agent_id={uuid.UUID(str(agent))}): xp_total is {xp + 5} live, "
         f"{xp} replayed",
-        f"period_xp (window=week, period_start=2020-01-06, competency=total, "
-        f"agent_id={uuid.UUID(stray)}): an extra row in the live read models "
+        f"period_xp (agent_id={uuid.UUID(stray)}, window=week, period_start=2020-01-06, "
+        "competency=total): an extra row in the live read models "
         "(the replay has none)",
     ]
 

@@ -21,7 +21,7 @@ RETIRED = [
         "period_xp",
         "ix_period_xp_board",
         'ON period_xp ("window", period_start, competency, xp DESC)',
-        "ix_period_xp_agent",
+        None,  # its key is the table's only index
     ),
     (
         "board_entries",
@@ -34,7 +34,7 @@ RETIRED = [
 
 @pytest.mark.parametrize(("table", "name", "columns", "kept"), RETIRED)
 def test_an_index_an_earlier_version_made_is_dropped_at_the_next_start(
-    database: Database, table: str, name: str, columns: str, kept: str
+    database: Database, table: str, name: str, columns: str, kept: str | None
 ) -> None:
     engine = database.read_engine()
     try:
@@ -44,7 +44,7 @@ def test_an_index_an_earlier_version_made_is_dropped_at_the_next_start(
         assert name in _indexes(engine, table)
         create_all(engine)
         assert name not in _indexes(engine, table)
-        assert kept in _indexes(engine, table)
+        assert kept is None or kept in _indexes(engine, table)
         create_all(engine)  # and again, with nothing left to drop
     finally:
         engine.dispose()
@@ -146,3 +146,47 @@ def test_sqlite_read_models_never_measured_are_measured_when_a_projector_starts(
         Projector(app, engine, timezone=UTC).ensure_ready()
         with engine.connect() as connection:
             assert not never_measured(connection)
+
+
+ROW_PER_EVENT = ("event_log", "activity", "asof_moments")
+
+
+@pytest.mark.parametrize("table", ROW_PER_EVENT)
+def test_a_table_of_a_row_per_event_is_keyed_by_its_rowid_on_sqlite(
+    sqlite_database: Database, table: str
+) -> None:
+    engine = sqlite_database.read_engine()
+    try:
+        create_all(engine)
+        with engine.connect() as connection:
+            (kind,) = connection.exec_driver_sql(
+                f"SELECT type FROM pragma_table_info('{table}') WHERE name = 'notification_id'"
+            ).one()
+            automatic = connection.exec_driver_sql(
+                f"SELECT name FROM pragma_index_list('{table}') WHERE origin = 'pk'"
+            ).all()
+        assert kind == "INTEGER"  # the rowid itself: no index of the key beside the table
+        assert automatic == []
+    finally:
+        engine.dispose()
+
+
+def test_period_xp_is_one_b_tree_keyed_by_agent_on_sqlite(sqlite_database: Database) -> None:
+    engine = sqlite_database.read_engine()
+    try:
+        create_all(engine)
+        with engine.connect() as connection:
+            (without_rowid,) = connection.exec_driver_sql(
+                "SELECT wr FROM pragma_table_list('period_xp')"
+            ).one()
+            key = connection.exec_driver_sql(
+                "SELECT name FROM pragma_table_info('period_xp') WHERE pk > 0 ORDER BY pk"
+            ).scalars()
+            indexes = connection.exec_driver_sql(
+                "SELECT origin FROM pragma_index_list('period_xp')"
+            ).scalars()
+            assert without_rowid == 1
+            assert list(key) == ["agent_id", "window", "period_start", "competency"]
+            assert list(indexes) == ["pk"]
+    finally:
+        engine.dispose()

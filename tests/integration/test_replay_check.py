@@ -167,10 +167,10 @@ def test_a_changed_profile_a_deleted_badge_and_a_stray_row_are_reported_exactly(
         Difference(
             "period_xp",
             {
+                "agent_id": stray,
                 "window": "week",
                 "period_start": date(2020, 1, 6),
                 "competency": "total",
-                "agent_id": stray,
             },
             "extra",
         ),
