@@ -274,11 +274,11 @@ class Projector:
             note_events(ctx, events)
             ctx.flush()
             if facts_only:
-                self._kept.clear()  # the points stay unscored until the rebuild ends
+                self._kept.forget_scores()  # the points stay unscored until the rebuild ends
             else:
                 self._recompute(ctx)
                 refresh_points(ctx, self.timezone, self._rulebooks)
-                self._kept.put_directory(ctx.cached_agents())
+            self._kept.put_directory(ctx.cached_agents())
 
     def _size_cache(self, connection: Connection) -> None:
         """Give the SQLite connection the batch runs on its page cache, once per connection

@@ -447,12 +447,18 @@ class LiveFacts:
 
     def clear(self) -> None:
         self.position = None
+        self.forget_scores()
+        self._directory.clear()
+
+    def forget_scores(self) -> None:
+        """Forget the facts with their points and what was derived from them, keeping the
+        directory entries (a batch that only writes facts leaves the points unscored; the
+        directory it wrote is still true)."""
         self._rows.clear()
         self._count = 0
         self._periods.clear()
         self._badges.clear()
         self._profiles.clear()
-        self._directory.clear()
 
     def periods_of(self, period: PeriodKey) -> dict[PeriodRowKey, dict[str, Any]] | None:
         """The stored ``period_xp`` rows of ``period`` (window, start, agent), by key, if

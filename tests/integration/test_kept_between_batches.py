@@ -12,7 +12,7 @@ from uuid import UUID
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from sqlalchemy import insert, select
+from sqlalchemy import event, insert, select
 
 from domain.facts import RecognitionKind
 from projections import projector as projector_module
@@ -27,6 +27,7 @@ from tests.reference_model import (
     Command,
     Enrol,
     Record,
+    Transfer,
     Wait,
     World,
     dump_read_models,
@@ -246,3 +247,36 @@ def test_beyond_its_bound_the_period_used_longest_ago_is_forgotten_first() -> No
     assert kept.periods_of(second) is None
     assert kept.periods_of(first) == {}
     assert kept.periods_of(third) == {}
+
+
+def test_a_rebuild_reads_an_agents_directory_entry_once_not_once_a_batch(
+    database: Database,
+) -> None:
+    """While a rebuild writes facts only, the directory entries its batches looked up (and
+    left, after a transfer) are kept for the next batch, as a live projector keeps them."""
+    with fresh_database(database.kind) as db, opened(db) as (app, engine):
+        world = World(app)
+        commands: list[Command] = [
+            Enrol(agent=0, team=0, quarters_before=4 * 24 * 10),
+            Enrol(agent=1, team=0, quarters_before=4 * 24 * 10),
+            *(Record(RecognitionKind.INITIATIVE_TAKEN, 1, ("leadership",), f) for f in (10, 50)),
+            Transfer(agent=1, team=1),
+            Record(RecognitionKind.INITIATIVE_TAKEN, 1, ("teamwork",), fraction=95),
+        ]
+        assert all(world.run(command) for command in commands)
+        looked_up: list[str] = []
+
+        def count(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+            if "FROM agents" in statement and "agents.agent_id IN" in statement:
+                looked_up.append(statement)
+
+        Projector(app, engine, timezone=UTC).catch_up()
+        incremental = dump_read_models(engine)
+        event.listen(engine, "before_cursor_execute", count)
+        try:
+            rebuild(app, engine, timezone=UTC, batch_size=1)
+        finally:
+            event.remove(engine, "before_cursor_execute", count)
+        assert dump_read_models(engine) == incremental
+        # The enrolments named both agents; only the scoring at the end reads them again.
+        assert len(looked_up) <= 1, looked_up
