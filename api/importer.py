@@ -21,10 +21,8 @@ safe. Memory stays flat: the file is streamed, and what it decided lives in the 
 
 from __future__ import annotations
 
-import gc
 import os
 from collections.abc import Iterable, Iterator, Mapping
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -48,11 +46,15 @@ from domain.application import MAX_BATCH, Callcraft
 from domain.exceptions import DomainError, UnknownAgent
 from domain.identity import agent_id_for
 from domain.recordings import RecordRecognition
+from projections.collection import fewer_collections
 
 DEFAULT_BATCH_SIZE = 1000
 PROGRESS_FROM_BYTES = 256 * 1024
 PROGRESS_FROM_ROWS = 2000
 GC_YOUNG_THRESHOLD = 20_000
+"""Allocations between the collector's young collections while an import runs, not 700:
+each row makes a few dozen short-lived containers and no cycles, and the default paced a
+collection every ~20 rows (3% of a row's instructions)."""
 
 
 @dataclass
@@ -209,7 +211,7 @@ def import_file(
     report = ImportReport()
     staging = ImportStaging()
     try:
-        with _fewer_collections():
+        with fewer_collections(GC_YOUNG_THRESHOLD):
             good = check_file(
                 app,
                 path,
@@ -237,20 +239,6 @@ def import_file(
     finally:
         staging.close()
     return report
-
-
-@contextmanager
-def _fewer_collections() -> Iterator[None]:
-    """Run the import with the collector's youngest generation collected once every
-    ``GC_YOUNG_THRESHOLD`` allocations, not every 700: each row makes a few dozen short-lived
-    containers and no cycles, and the default paced a collection every ~20 rows (3% of a
-    row's instructions). Still collected, so memory stays bounded; restored afterwards."""
-    young, *older = gc.get_threshold()
-    gc.set_threshold(max(young, GC_YOUNG_THRESHOLD), *older)
-    try:
-        yield
-    finally:
-        gc.set_threshold(young, *older)
 
 
 def record_checked(

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import tzinfo
+import gc
+from datetime import UTC, tzinfo
 from unittest import mock
 
 from hypothesis import given
@@ -11,7 +12,7 @@ from hypothesis import strategies as st
 import projections.bulk
 import projections.rebuild_scoring
 from projections.projector import Projector
-from projections.rebuild import rebuild
+from projections.rebuild import YOUNG_THRESHOLD, rebuild
 from tests.conftest import Database
 from tests.reference_model import (
     Command,
@@ -65,3 +66,22 @@ def test_a_rebuild_split_anywhere_equals_the_live_projection(
         ):
             rebuild(app, engine, timezone=timezone, batch_size=batch_size)
         assert dump_read_models(engine) == incremental
+
+
+def test_a_rebuild_runs_with_fewer_young_collections_and_leaves_the_thresholds_as_found(
+    database: Database,
+) -> None:
+    with fresh_database(database.kind) as db, opened(db) as (app, engine):
+        World(app)  # a rulebook and teams: a log to rebuild
+        before = gc.get_threshold()
+        during: list[int] = []
+        rebuild(
+            app,
+            engine,
+            timezone=UTC,
+            batch_size=1,
+            progress=lambda *_: during.append(gc.get_threshold()[0]),
+        )
+        assert during
+        assert set(during) == {max(before[0], YOUNG_THRESHOLD)}
+        assert gc.get_threshold() == before
