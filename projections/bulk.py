@@ -37,11 +37,16 @@ Processor = Callable[[Any], Any] | None
 
 def _sqlite_datetime(fallback: Callable[[Any], Any]) -> Callable[[Any], Any]:
     """UtcDateTime on SQLite: the UTC wall time as SQLAlchemy's DATETIME writes it
-    (``YYYY-MM-DD HH:MM:SS.ffffff``), in C."""
+    (``YYYY-MM-DD HH:MM:SS.ffffff``), in C. A moment in UTC already (the events' own) is
+    its ISO text without the offset: one call, where converting it to UTC, dropping the
+    zone and formatting it were three (a sixth of a rebuild's loading of the facts)."""
 
     def process(moment: Any) -> Any:
-        if type(moment) is datetime and moment.utcoffset() is not None:
-            return moment.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+        if type(moment) is datetime:
+            if moment.tzinfo is UTC:
+                return moment.isoformat(" ", "microseconds")[:26]  # less "+00:00"
+            if moment.utcoffset() is not None:
+                return moment.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
         return fallback(moment)  # a naive datetime or another type: let it say what
 
     return process
