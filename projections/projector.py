@@ -311,6 +311,7 @@ class Projector:
         """Finish a rebuild: score every agent once, then drop the marker (one transaction,
         holding the tracking row so no batch slips in between)."""
         with self.engine.begin() as connection:
+            self._size_cache(connection)  # it writes every derived row and builds the indexes
             if not self._moved(connection, position, position):
                 raise PositionMoved(f"{self.name} is no longer at {position}")
             gone = connection.execute(

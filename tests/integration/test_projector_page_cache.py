@@ -6,12 +6,13 @@ from __future__ import annotations
 from datetime import UTC
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, insert
 
 from api.runtime import open_runtime
 from api.settings import Settings
-from projections.projector import Projector
+from projections.projector import Projector, rescore_marker
 from projections.rebuild import rebuild
+from projections.tables import tracking
 from tests.conftest import Database
 
 
@@ -90,5 +91,29 @@ def test_a_rebuild_runs_its_batches_with_the_page_cache_it_is_given(
         seen = _cache_sizes_at_checkin(runtime.read_engine)
         assert rebuild(runtime.app, runtime.read_engine, timezone=UTC, page_cache_mib=40) > 0
         assert -40 * 1024 in seen
+    finally:
+        runtime.close()
+
+
+def test_the_scoring_that_ends_a_rebuild_runs_with_the_page_cache_too(
+    sqlite_database: Database,
+) -> None:
+    settings = Settings(
+        database_url=sqlite_database.database_url, read_database_url=sqlite_database.read_url
+    )
+    runtime = open_runtime(settings)
+    try:
+        runtime.projector.catch_up()
+        with runtime.read_engine.begin() as connection:  # a rebuild whose facts are all in
+            connection.execute(
+                insert(tracking).values(projection=rescore_marker("callcraft"), position=0)
+            )
+        runtime.read_engine.dispose()  # no connection sized by a batch is left in the pool
+        finishing = Projector(runtime.app, runtime.read_engine, timezone=UTC, page_cache_mib=36)
+        seen = _cache_sizes_at_checkin(runtime.read_engine)
+        assert finishing.rescore_pending()
+        assert finishing.run_once() == 0  # no batch: the scoring alone
+        assert not finishing.rescore_pending()
+        assert -36 * 1024 in seen
     finally:
         runtime.close()
