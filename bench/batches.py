@@ -7,8 +7,10 @@ bulk recognitions recorded through the application, every read model rebuilt, as
 of the live-lag benchmark's rows (backdated over the history, as ``bench/run.py`` makes them),
 then warms a projector as ``callcraft project`` does and applies them ``--batch`` at a time
 (with the WAL checkpointer of ``callcraft project``), printing the warm-up, the resident size
-after it, and each batch's wall and CPU time (p50 and p90). No writer runs beside it: this is
-the projector's own cost a batch, which the live-lag figure at 500/s turns into lag.
+after it, each batch's wall and CPU time (p50 and p90) and, on Linux, the process's read and
+write calls and bytes a batch (``/proc/self/io``, the checkpointer's thread included): those
+counts do not move with the machine's pace, which the times do. No writer runs beside it: this
+is the projector's own cost a batch, which the live-lag figure at 500/s turns into lag.
 SQLite only. Not part of ``make bench``: at the full size the store alone takes minutes.
 """
 
@@ -46,6 +48,20 @@ def build_store(directory: Path, scale: Scale, seed: int) -> None:
         app.close()
 
 
+IO_FILE = Path("/proc/self/io")
+IO_COUNTS = ("syscr", "rchar", "syscw", "wchar")
+
+
+def io_counts() -> dict[str, int] | None:
+    """This process's read and write calls and bytes so far (Linux), or None."""
+    try:
+        lines = IO_FILE.read_text().splitlines()
+    except OSError:
+        return None
+    found = dict(line.split(": ", 1) for line in lines if ": " in line)
+    return {name: int(found[name]) for name in IO_COUNTS if name in found}
+
+
 def measure(
     store: Path, scale: Scale, seed: int, recordings: int, batch: int, kept: int
 ) -> dict[str, float]:
@@ -78,6 +94,7 @@ def measure(
             resident = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
             walls: list[float] = []
             cpus: list[float] = []
+            io_before = io_counts()
             while True:
                 wall, cpu = time.perf_counter(), time.process_time()
                 if not projector.run_once():
@@ -85,11 +102,21 @@ def measure(
                 walls.append((time.perf_counter() - wall) * 1000)
                 cpus.append((time.process_time() - cpu) * 1000)
                 collector.settle()
+            io_after = io_counts()
             collector.release()
         finally:
             checkpointer.stop()
             engine.dispose()
             app.close()
+    io: dict[str, float] = {}
+    if io_before is not None and io_after is not None and walls:
+        spent = {name: io_after[name] - io_before[name] for name in io_before}
+        io = {
+            "read calls/batch": spent["syscr"] / len(walls),
+            "read MB/batch": spent["rchar"] / len(walls) / 1e6,
+            "write calls/batch": spent["syscw"] / len(walls),
+            "write MB/batch": spent["wchar"] / len(walls) / 1e6,
+        }
     return {
         "batches": len(walls),
         "warm-up s": warm,
@@ -98,6 +125,7 @@ def measure(
         "wall p90 ms": percentile(walls, 0.9),
         "CPU p50 ms": percentile(cpus, 0.5),
         "CPU p90 ms": percentile(cpus, 0.9),
+        **io,
     }
 
 

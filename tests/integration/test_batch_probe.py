@@ -16,4 +16,8 @@ def test_the_batch_probe_applies_the_live_recordings_in_batches_and_reports_them
     assert figures["batches"] == 3
     assert figures["wall p50 ms"] > 0
     assert figures["CPU p90 ms"] > 0
+    if Path("/proc/self/io").exists():  # Linux: the reads and writes a batch, counted
+        assert figures["write calls/batch"] > 0
+        assert figures["write MB/batch"] > 0
+        assert figures["read calls/batch"] >= 0
     assert len(list(tmp_path.iterdir())) == 1  # the store, kept for the next run
