@@ -1,5 +1,6 @@
-"""A batch finds every stored row of the periods it touched, whatever the planner knows:
-a row it missed would be inserted again (a UNIQUE violation) or its XP counted twice."""
+"""A batch finds every stored row of the periods it touched, whatever the planner knows: it
+adds its XP to them, and a row it missed would be written again from nothing (a UNIQUE
+violation, where the property test of what a projector keeps found it)."""
 
 from __future__ import annotations
 
