@@ -17,6 +17,7 @@ from api.signing_key import load_signing_key
 from domain.application import Callcraft
 from projections.integrity import Integrity
 from projections.projector import Progress, Projector
+from projections.schema import earlier_layout
 from projections.sealer import Sealer
 from projections.wal_checkpointer import WalCheckpointer
 
@@ -170,6 +171,13 @@ def open_runtime(
         page_cache_mib=settings.projector_cache_mib,
     )
     projector.ensure_ready()
+    earlier = earlier_layout(engine)
+    if earlier:
+        log.warning(
+            "the read models %s have the layout of an earlier Callcraft: they work as they "
+            "are, and `callcraft rebuild` makes them smaller and faster to write",
+            ", ".join(earlier),
+        )
     chain_engine = build_event_store_engine(settings.database_url, schema=schema)
     sealer = Sealer(
         app.recorder,

@@ -66,6 +66,33 @@ def create_all(engine: Engine) -> None:
             gather_statistics(connection)
 
 
+ROW_PER_EVENT = ("event_log", "activity", "asof_moments")
+"""The tables of one row per event, keyed by its position (on SQLite, the rowid itself)."""
+
+
+def earlier_layout(engine: Engine) -> list[str]:
+    """The read-model tables still in the layout of a Callcraft before 2026-12-04, which
+    works but writes more (``callcraft rebuild`` makes them anew): on SQLite a row-per-event
+    table keyed by a ``BIGINT`` beside its rowid, and ``period_xp`` keyed window first (and,
+    on SQLite, with a rowid)."""
+    found: list[str] = []
+    with engine.connect() as connection:
+        tables = set(inspect(connection).get_table_names())
+        if connection.dialect.name == "sqlite":
+            for table in ROW_PER_EVENT:
+                kind = connection.exec_driver_sql(
+                    "SELECT type FROM pragma_table_info(?) WHERE name = 'notification_id'",
+                    (table,),
+                ).scalar()
+                if table in tables and str(kind).upper() != "INTEGER":
+                    found.append(table)
+        if "period_xp" in tables:
+            key = inspect(connection).get_pk_constraint("period_xp")["constrained_columns"]
+            if key[:1] != ["agent_id"]:
+                found.append("period_xp")
+    return found
+
+
 def drop_all(engine: Engine) -> None:
     """Drop every read-model table, tracking included."""
     metadata.drop_all(engine)

@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, date, datetime
 from uuid import uuid4
 
 import pytest
 from sqlalchemy import insert, inspect
 
+from api.runtime import open_runtime
+from api.settings import Settings
 from domain.agents import Agent
 from projections.projector import Projector
 from projections.rebuild import rebuild
-from projections.schema import RETIRED_INDEXES, create_all, never_measured
+from projections.schema import RETIRED_INDEXES, create_all, earlier_layout, never_measured
 from projections.tables import board_entries, metadata
 from tests.conftest import Database
+from tests.earlier_layout import make_earlier_layout
 from tests.reference_model import opened
 
 RETIRED = [
@@ -190,3 +194,38 @@ def test_period_xp_is_one_b_tree_keyed_by_agent_on_sqlite(sqlite_database: Datab
             assert list(indexes) == ["pk"]
     finally:
         engine.dispose()
+
+
+def test_read_models_made_now_are_not_of_the_earlier_layout(database: Database) -> None:
+    engine = database.read_engine()
+    try:
+        create_all(engine)
+        assert earlier_layout(engine) == []
+    finally:
+        engine.dispose()
+
+
+def test_read_models_of_the_earlier_layout_are_named_at_start_with_what_to_do(
+    database: Database, caplog: pytest.LogCaptureFixture
+) -> None:
+    engine = database.read_engine()
+    try:
+        make_earlier_layout(engine)
+        expected = (
+            ["event_log", "activity", "asof_moments", "period_xp"]
+            if database.kind == "sqlite"
+            else ["period_xp"]  # PostgreSQL's positions were BIGINT then as now
+        )
+        assert earlier_layout(engine) == expected
+    finally:
+        engine.dispose()
+    settings = Settings(
+        database_url=database.database_url,
+        read_database_url=database.read_url,
+    )
+    with caplog.at_level(logging.WARNING, logger="callcraft.projector"):
+        runtime = open_runtime(settings, schema=database.schema)
+        runtime.close()
+    (warning,) = [r.getMessage() for r in caplog.records if "earlier Callcraft" in r.getMessage()]
+    assert ", ".join(expected) in warning
+    assert "callcraft rebuild" in warning

@@ -11,16 +11,7 @@ from uuid import UUID
 
 import pytest
 from sqlalchemy import (
-    BigInteger,
-    Column,
-    Date,
     Engine,
-    Index,
-    Integer,
-    MetaData,
-    String,
-    Table,
-    Uuid,
     delete,
     insert,
     inspect,
@@ -32,12 +23,11 @@ from sqlalchemy import (
 from api.replay import scratch_read_engine
 from domain.application import Callcraft
 from domain.facts import RecognitionKind
-from projections.asof_tables import asof_moments
-from projections.event_log import event_log
 from projections.projector import Projector
 from projections.replay import Difference, ReplaySummary, replay_check
-from projections.tables import activity, agent_badges, agent_profiles, period_xp
+from projections.tables import agent_badges, agent_profiles, period_xp
 from tests.conftest import Database
+from tests.earlier_layout import make_earlier_layout
 from tests.reference_model import Enrol, Record, Wait, World, opened
 
 
@@ -225,32 +215,12 @@ def test_the_replay_writes_nothing_to_the_store_and_removes_its_scratch_database
         assert not Path(where).exists()
 
 
-def _earlier_layout(engine: Engine) -> None:
-    """The row-per-event tables keyed by a BIGINT and ``period_xp`` keyed window first with
-    an index by agent, as read models made before 2026-12-04 have them."""
-    earlier = MetaData()
-    for table in (event_log, activity, asof_moments):
-        copy = table.to_metadata(earlier)
-        copy.c.notification_id.type = BigInteger()
-    Table(
-        "period_xp",
-        earlier,
-        Column("window", String(10), primary_key=True),
-        Column("period_start", Date, primary_key=True),
-        Column("competency", String(40), primary_key=True),
-        Column("agent_id", Uuid, primary_key=True),
-        Column("xp", Integer, nullable=False),
-        Index("ix_period_xp_agent", "agent_id"),
-    )
-    earlier.create_all(engine)
-
-
 def test_read_models_of_the_earlier_layout_project_and_replay_identically(
     database: Database,
 ) -> None:
     engine = database.read_engine()
     try:
-        _earlier_layout(engine)
+        make_earlier_layout(engine)
     finally:
         engine.dispose()
     with opened(database) as (app, engine):
