@@ -26,13 +26,9 @@ import gc
 import time
 from collections.abc import Callable
 
+from projections.collection import YOUNG_THRESHOLD
+
 FULL_EVERY_SECONDS = 600.0
-YOUNG_THRESHOLD = 50_000
-"""Allocations (less deallocations) between two of the collector's young collections while a
-process projects; CPython's default is 700. A full-size batch of 50 recordings keeps most of
-what it allocates until it ends (rows, their dictionaries, the kept facts it adds), so at 700
-the collector scanned those objects again and again: 3.6% of a batch's time (``py-spy`` of
-``python -m bench.batches``). Cyclic garbage waits for at most this many objects longer."""
 
 
 class BatchCollector:

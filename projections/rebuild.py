@@ -14,17 +14,10 @@ from datetime import tzinfo
 from sqlalchemy import Engine, insert
 
 from domain.application import Callcraft
-from projections.collection import fewer_collections
+from projections.collection import YOUNG_THRESHOLD, fewer_collections
 from projections.projector import PAGE_CACHE_MIB, Progress, Projector, rescore_marker
 from projections.schema import create_all, drop_all, drop_deferred_indexes
 from projections.tables import tracking
-
-YOUNG_THRESHOLD = 50_000
-"""Allocations between the collector's young collections while a rebuild runs, not 700: a
-batch of 5,000 events keeps its rows until they are written, and the collector scanned them
-again and again and moved them to older generations, which it then scanned whole — 2.8 s of
-collections for the first 100,000 events of the full-size store (4,321 of them), 0.6 s now
-(21), about a tenth of the rebuild's time (``docs/performance.md``)."""
 
 
 def rebuild(

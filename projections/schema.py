@@ -77,17 +77,15 @@ def earlier_layout(engine: Engine) -> list[str]:
     on SQLite, with a rowid)."""
     found: list[str] = []
     with engine.connect() as connection:
-        tables = set(inspect(connection).get_table_names())
+        inspector = inspect(connection)
+        tables = set(inspector.get_table_names())
         if connection.dialect.name == "sqlite":
-            for table in ROW_PER_EVENT:
-                kind = connection.exec_driver_sql(
-                    "SELECT type FROM pragma_table_info(?) WHERE name = 'notification_id'",
-                    (table,),
-                ).scalar()
-                if table in tables and str(kind).upper() != "INTEGER":
+            for table in (t for t in ROW_PER_EVENT if t in tables):
+                types = {c["name"]: str(c["type"]) for c in inspector.get_columns(table)}
+                if types.get("notification_id") != "INTEGER":
                     found.append(table)
         if "period_xp" in tables:
-            key = inspect(connection).get_pk_constraint("period_xp")["constrained_columns"]
+            key = inspector.get_pk_constraint("period_xp")["constrained_columns"]
             if key[:1] != ["agent_id"]:
                 found.append("period_xp")
     return found

@@ -3,18 +3,26 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from uuid import uuid4
 
 import pytest
-from sqlalchemy import insert, inspect
+from sqlalchemy import Engine, insert, inspect
 
 from api.runtime import open_runtime
 from api.settings import Settings
 from domain.agents import Agent
 from projections.projector import Projector
 from projections.rebuild import rebuild
-from projections.schema import RETIRED_INDEXES, create_all, earlier_layout, never_measured
+from projections.schema import (
+    RETIRED_INDEXES,
+    ROW_PER_EVENT,
+    create_all,
+    earlier_layout,
+    never_measured,
+)
 from projections.tables import board_entries, metadata
 from tests.conftest import Database
 from tests.earlier_layout import make_earlier_layout
@@ -36,13 +44,29 @@ RETIRED = [
 ]
 
 
+@contextmanager
+def _engine(database: Database) -> Iterator[Engine]:
+    """The read engine of ``database``, disposed afterwards."""
+    engine = database.read_engine()
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+
+
+@contextmanager
+def _created(database: Database) -> Iterator[Engine]:
+    """The read engine of ``database`` with the read models created as a start makes them."""
+    with _engine(database) as engine:
+        create_all(engine)
+        yield engine
+
+
 @pytest.mark.parametrize(("table", "name", "columns", "kept"), RETIRED)
 def test_an_index_an_earlier_version_made_is_dropped_at_the_next_start(
     database: Database, table: str, name: str, columns: str, kept: str | None
 ) -> None:
-    engine = database.read_engine()
-    try:
-        create_all(engine)
+    with _created(database) as engine:
         with engine.begin() as connection:
             connection.exec_driver_sql(f"CREATE INDEX {name} {columns}")
         assert name in _indexes(engine, table)
@@ -50,28 +74,20 @@ def test_an_index_an_earlier_version_made_is_dropped_at_the_next_start(
         assert name not in _indexes(engine, table)
         assert kept is None or kept in _indexes(engine, table)
         create_all(engine)  # and again, with nothing left to drop
-    finally:
-        engine.dispose()
 
 
 def test_an_index_a_later_version_added_is_made_at_the_next_start(database: Database) -> None:
-    engine = database.read_engine()
-    try:
-        create_all(engine)
+    with _created(database) as engine:
         with engine.begin() as connection:  # as a version before it left the table
             connection.exec_driver_sql("DROP INDEX ix_board_entries_team")
         assert "ix_board_entries_team" not in _indexes(engine, "board_entries")
         create_all(engine)
         assert "ix_board_entries_team" in _indexes(engine, "board_entries")
         create_all(engine)  # and again, with nothing left to add
-    finally:
-        engine.dispose()
 
 
 def test_an_added_index_is_measured_for_the_planner_once_made(sqlite_database: Database) -> None:
-    engine = sqlite_database.read_engine()
-    try:
-        create_all(engine)
+    with _created(sqlite_database) as engine:
         with engine.begin() as connection:  # a measured store made before the index
             connection.execute(
                 insert(board_entries).values(
@@ -89,8 +105,6 @@ def test_an_added_index_is_measured_for_the_planner_once_made(sqlite_database: D
         assert not _measured(engine, "ix_board_entries_team")
         create_all(engine)
         assert _measured(engine, "ix_board_entries_team")
-    finally:
-        engine.dispose()
 
 
 def _measured(engine, index: str) -> bool:  # type: ignore[no-untyped-def]
@@ -152,16 +166,11 @@ def test_sqlite_read_models_never_measured_are_measured_when_a_projector_starts(
             assert not never_measured(connection)
 
 
-ROW_PER_EVENT = ("event_log", "activity", "asof_moments")
-
-
 @pytest.mark.parametrize("table", ROW_PER_EVENT)
 def test_a_table_of_a_row_per_event_is_keyed_by_its_rowid_on_sqlite(
     sqlite_database: Database, table: str
 ) -> None:
-    engine = sqlite_database.read_engine()
-    try:
-        create_all(engine)
+    with _created(sqlite_database) as engine:
         with engine.connect() as connection:
             (kind,) = connection.exec_driver_sql(
                 f"SELECT type FROM pragma_table_info('{table}') WHERE name = 'notification_id'"
@@ -171,54 +180,40 @@ def test_a_table_of_a_row_per_event_is_keyed_by_its_rowid_on_sqlite(
             ).all()
         assert kind == "INTEGER"  # the rowid itself: no index of the key beside the table
         assert automatic == []
-    finally:
-        engine.dispose()
 
 
 def test_period_xp_is_one_b_tree_keyed_by_agent_on_sqlite(sqlite_database: Database) -> None:
-    engine = sqlite_database.read_engine()
-    try:
-        create_all(engine)
-        with engine.connect() as connection:
-            (without_rowid,) = connection.exec_driver_sql(
-                "SELECT wr FROM pragma_table_list('period_xp')"
-            ).one()
-            key = connection.exec_driver_sql(
-                "SELECT name FROM pragma_table_info('period_xp') WHERE pk > 0 ORDER BY pk"
-            ).scalars()
-            indexes = connection.exec_driver_sql(
-                "SELECT origin FROM pragma_index_list('period_xp')"
-            ).scalars()
-            assert without_rowid == 1
-            assert list(key) == ["agent_id", "window", "period_start", "competency"]
-            assert list(indexes) == ["pk"]
-    finally:
-        engine.dispose()
+    with _created(sqlite_database) as engine, engine.connect() as connection:
+        (without_rowid,) = connection.exec_driver_sql(
+            "SELECT wr FROM pragma_table_list('period_xp')"
+        ).one()
+        key = connection.exec_driver_sql(
+            "SELECT name FROM pragma_table_info('period_xp') WHERE pk > 0 ORDER BY pk"
+        ).scalars()
+        indexes = connection.exec_driver_sql(
+            "SELECT origin FROM pragma_index_list('period_xp')"
+        ).scalars()
+        assert without_rowid == 1
+        assert list(key) == ["agent_id", "window", "period_start", "competency"]
+        assert list(indexes) == ["pk"]
 
 
 def test_read_models_made_now_are_not_of_the_earlier_layout(database: Database) -> None:
-    engine = database.read_engine()
-    try:
-        create_all(engine)
+    with _created(database) as engine:
         assert earlier_layout(engine) == []
-    finally:
-        engine.dispose()
 
 
 def test_read_models_of_the_earlier_layout_are_named_at_start_with_what_to_do(
     database: Database, caplog: pytest.LogCaptureFixture
 ) -> None:
-    engine = database.read_engine()
-    try:
+    with _engine(database) as engine:
         make_earlier_layout(engine)
         expected = (
-            ["event_log", "activity", "asof_moments", "period_xp"]
+            [*ROW_PER_EVENT, "period_xp"]
             if database.kind == "sqlite"
             else ["period_xp"]  # PostgreSQL's positions were BIGINT then as now
         )
         assert earlier_layout(engine) == expected
-    finally:
-        engine.dispose()
     settings = Settings(
         database_url=database.database_url,
         read_database_url=database.read_url,

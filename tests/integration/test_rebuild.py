@@ -11,8 +11,9 @@ from hypothesis import strategies as st
 
 import projections.bulk
 import projections.rebuild_scoring
+from projections.collection import YOUNG_THRESHOLD
 from projections.projector import Projector
-from projections.rebuild import YOUNG_THRESHOLD, rebuild
+from projections.rebuild import rebuild
 from tests.conftest import Database
 from tests.reference_model import (
     Command,

@@ -8,7 +8,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from api.collector import YOUNG_THRESHOLD, BatchCollector
+from api.collector import BatchCollector
+from projections.collection import YOUNG_THRESHOLD
 
 
 class Node:
